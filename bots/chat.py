@@ -1,0 +1,92 @@
+"""The platform-neutral command router: a command in, a `Reply` out.
+
+Every adapter (console, Telegram, Discord) hands commands here, as text or as typed options, and
+renders the `Reply` it gets back. Errors the player can fix are rendered here, in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bots.commands import command_table
+from bots.messages import Choice, Command, Context, Reply, Speaker, UnitOfWorkFactory
+from bots.parsing import Arguments
+from questrya.common.errors import AmbiguousTitle, GameNotFound, InvalidInput, QuestryaError
+from questrya.common.text import clean_text, shorten
+from questrya.users import service as user_service
+
+MAX_ECHOED_COMMAND = 32
+
+
+class ChatRouter:
+    """Turns commands into service calls and their results (or refusals) into replies."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, commands: dict[str, Command]) -> None:
+        self._uow_factory = uow_factory
+        self.commands = commands
+
+    async def handle_text(self, speaker: Speaker, text: str) -> Reply:
+        """Handle a line as typed: `/done@QuestryaBot Hades 9`."""
+        line = clean_text(text)
+        if not line.startswith("/"):
+            return Reply("Commands start with a slash, like /add Hades. Type /help to see them.")
+        head, _, rest = line[1:].partition(" ")
+        name = head.split("@", 1)[0].casefold()
+        command = self.commands.get(name)
+        if command is None:
+            shown = shorten(head, MAX_ECHOED_COMMAND)
+            return Reply(f"I don't know /{shown}. Type /help to see the commands.")
+        return await self._run(speaker, command, lambda: command.parse(rest.strip()))
+
+    async def handle_command(self, speaker: Speaker, name: str, arguments: Arguments) -> Reply:
+        """Handle a command given as typed options (Discord slash commands)."""
+        return await self._run(speaker, self.commands[name], lambda: arguments)
+
+    async def _run(
+        self, speaker: Speaker, command: Command, parse: Callable[[], Arguments]
+    ) -> Reply:
+        arguments = Arguments()
+        try:
+            arguments = parse()
+            context = await self._context(speaker)
+            return await command.handler(context, arguments)
+        except QuestryaError as error:
+            return render_error(error, command, arguments)
+
+    async def _context(self, speaker: Speaker) -> Context:
+        player = await user_service.register(
+            uow=self._uow_factory(),
+            platform=speaker.platform,
+            external_id=speaker.user_id,
+            display_name=speaker.display_name,
+        )
+        return Context(speaker, player.id, self._uow_factory, is_new_player=player.is_new)
+
+
+def render_error(error: QuestryaError, command: Command, arguments: Arguments) -> Reply:
+    """The one place a refusal becomes a reply: what was wrong, and how to write it."""
+    if isinstance(error, AmbiguousTitle):
+        return _pick_one(f"{error.message} Which one?", error.candidates, command, arguments)
+    if isinstance(error, GameNotFound) and error.suggestions:
+        return _pick_one(f"{error.message} Did you mean:", error.suggestions, command, arguments)
+    if isinstance(error, GameNotFound):
+        return Reply(f"{error.message} See your games with /backlog all.")
+    if isinstance(error, InvalidInput):
+        return Reply(f"{error.message} Write it like {command.example}")
+    return Reply(error.message)
+
+
+def _pick_one(text: str, titles: tuple[str, ...], command: Command, arguments: Arguments) -> Reply:
+    choices = tuple(
+        Choice(label=title, command=command.as_text(arguments.with_title(title)))
+        for title in titles
+    )
+    return Reply(text, choices=choices)
+
+
+def build_router(uow_factory: UnitOfWorkFactory) -> ChatRouter:
+    """The router with every command registered."""
+    return ChatRouter(uow_factory, command_table())
+
+
+__all__ = ["Arguments", "ChatRouter", "Choice", "Reply", "Speaker", "build_router"]

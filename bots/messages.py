@@ -1,0 +1,78 @@
+"""The shapes adapters and command handlers share: speakers, replies, choices, commands."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bots.parsing import Arguments
+from questrya.common.values import ChatAddress
+
+if TYPE_CHECKING:
+    from questrya.unit_of_work import UnitOfWork
+
+UnitOfWorkFactory = Callable[[], "UnitOfWork"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An answer the player can pick instead of typing: a label and the command it runs."""
+
+    label: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot answers: plain text (adapters escape it), choices, an optional image."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    image_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Who typed the command, and in which chat."""
+
+    platform: str
+    user_id: str
+    display_name: str
+    chat_id: str
+    is_group: bool = False
+
+    @property
+    def chat(self) -> ChatAddress:
+        return ChatAddress(platform=self.platform, chat_id=self.chat_id)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a command handler works with."""
+
+    speaker: Speaker
+    player_id: int
+    uow_factory: UnitOfWorkFactory
+    is_new_player: bool = False
+
+
+Handler = Callable[[Context, Arguments], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One entry of the command table, from which parsing, dispatch and /help all come."""
+
+    name: str
+    usage: str
+    example: str
+    summary: str
+    parse: Callable[[str], Arguments]
+    handler: Handler = field(repr=False)
+
+    def as_text(self, arguments: Arguments) -> str:
+        """The command line that would give these arguments, for "did you mean" choices."""
+        parts = [f"/{self.name}", arguments.title, arguments.platform or ""]
+        parts.append(str(arguments.rating) if arguments.rating is not None else "")
+        return " ".join(part for part in parts if part)

@@ -1,0 +1,1 @@
+"""Shared building blocks: typed errors, value objects, clock and text helpers."""

@@ -1,0 +1,98 @@
+"""The Game entity: one title in one player's list, and the rules of moving it along.
+
+Pure Python: it knows nothing of storage, chat platforms or queues.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from questrya.common.errors import InvalidGameState
+from questrya.common.values import ChatAddress, GameRating, GameStatus, Platform, Title
+
+
+@dataclass(eq=False)
+class Game:
+    """A game in a player's list; identity is `id` once stored."""
+
+    player_id: int
+    title: Title
+    added_at: datetime
+    platform: Platform | None = None
+    status: GameStatus = GameStatus.BACKLOG
+    rating: GameRating | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    added_in: ChatAddress | None = None
+    id: int | None = None
+
+    def start_playing(self, *, on: datetime) -> None:
+        """Start (or resume, or replay) the game; the way back from `abandoned`."""
+        if self.status is GameStatus.PLAYING:
+            raise InvalidGameState(f"You are already playing {self.title}.")
+        self.status = GameStatus.PLAYING
+        self.started_at = self.started_at or on
+
+    def pause(self) -> None:
+        """Put a game being played on hold."""
+        if self.status is not GameStatus.PLAYING:
+            raise InvalidGameState(
+                f"{self.title} is {self.status.value}, not playing, so it can't be paused; "
+                f"start it with /play {self.title}."
+            )
+        self.status = GameStatus.PAUSED
+
+    def mark_completed(self, *, on: datetime, rating: GameRating | None = None) -> None:
+        """Finish the game, optionally with a rating; the completion date is `on`."""
+        if self.status is GameStatus.ABANDONED:
+            raise InvalidGameState(
+                f"Cannot complete an abandoned game: /play {self.title} again first."
+            )
+        if self.status is GameStatus.COMPLETED:
+            raise InvalidGameState(
+                f"{self.title} is already completed; change its rating with /rate {self.title} 8."
+            )
+        self.status = GameStatus.COMPLETED
+        self.completed_at = on
+        self.rating = rating or self.rating
+
+    def abandon(self) -> None:
+        """Drop the game; it can be picked up again with `start_playing`."""
+        if self.status in (GameStatus.ABANDONED, GameStatus.COMPLETED):
+            raise InvalidGameState(
+                f"{self.title} is {self.status.value}; there is nothing to drop."
+            )
+        self.status = GameStatus.ABANDONED
+
+    def rate(self, rating: GameRating) -> None:
+        """Rate a game the player has played at least a little."""
+        if self.status in (GameStatus.BACKLOG, GameStatus.WISHLIST):
+            raise InvalidGameState(
+                f"You haven't played {self.title} yet; "
+                f"rate it when you finish: /done {self.title} 8."
+            )
+        self.rating = rating
+
+
+@dataclass(frozen=True)
+class GamePage:
+    """One page of a player's list, in stable order; `number` counts from 1."""
+
+    games: list[Game]
+    number: int
+    has_next: bool
+
+
+@dataclass(frozen=True)
+class GameStats:
+    """Counts per status and the ratings of one player's games."""
+
+    by_status: dict[GameStatus, int]
+    rated_count: int
+    average_rating: float | None
+    completed_this_year: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())

@@ -1,0 +1,240 @@
+"""Storage of games: the abstract repository, and its SQLAlchemy implementation.
+
+ORM rows never leave this module: methods take and return domain `Game`s. Nothing here commits;
+the unit of work does, once per use case.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from questrya.common.errors import AlreadyInBacklog, GameNotFound
+from questrya.common.values import ChatAddress, GameRating, GameStatus, Platform, Title
+from questrya.games.domain import Game, GamePage
+from questrya.orm.models import GameRow
+
+
+class GameRepository(abc.ABC):
+    """All queries on games, named for what they return."""
+
+    @abc.abstractmethod
+    async def add(self, game: Game) -> Game:
+        """Store a new game and give it its id; `AlreadyInBacklog` if the player has the title."""
+
+    @abc.abstractmethod
+    async def save(self, game: Game) -> None:
+        """Write back a changed game (status, rating, dates, platform)."""
+
+    @abc.abstractmethod
+    async def remove(self, game: Game) -> None:
+        """Delete a game from its player's list."""
+
+    @abc.abstractmethod
+    async def get(self, game_id: int) -> Game | None:
+        """The game with this id, or None."""
+
+    @abc.abstractmethod
+    async def get_by_title(self, player_id: int, folded_title: str) -> Game | None:
+        """The player's game whose folded title is exactly `folded_title`, or None."""
+
+    @abc.abstractmethod
+    async def list_titles(self, player_id: int) -> dict[int, str]:
+        """Game id -> title of every game the player has, for fuzzy matching."""
+
+    @abc.abstractmethod
+    async def list_backlog(
+        self,
+        player_id: int,
+        statuses: Collection[GameStatus],
+        page: int,
+        page_size: int,
+    ) -> GamePage:
+        """One page of the player's games in `statuses`, by status then by when added.
+
+        The cost of a page does not grow with the size of the list.
+        """
+
+    @abc.abstractmethod
+    async def count_by_status(self, player_id: int) -> dict[GameStatus, int]:
+        """How many games the player has in each status (absent statuses are left out)."""
+
+    @abc.abstractmethod
+    async def rating_summary(self, player_id: int) -> tuple[int, float | None]:
+        """How many of the player's games are rated, and their average rating."""
+
+    @abc.abstractmethod
+    async def count_completed_since(self, player_id: int, since: datetime) -> int:
+        """How many games the player completed at or after `since`."""
+
+
+# Stored with each row (see GameRow.status_rank): the order of a player's list.
+STATUS_RANK = {
+    GameStatus.PLAYING: 0,
+    GameStatus.PAUSED: 1,
+    GameStatus.BACKLOG: 2,
+    GameStatus.WISHLIST: 3,
+    GameStatus.COMPLETED: 4,
+    GameStatus.ABANDONED: 5,
+}
+
+
+class SqlGameRepository(GameRepository):
+    """Games stored with SQLAlchemy, in the caller's session and transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, game: Game) -> Game:
+        row = _to_row(game)
+        try:
+            # A savepoint, so a duplicate title leaves the surrounding transaction usable.
+            async with self._session.begin_nested():
+                self._session.add(row)
+                await self._session.flush()
+        except IntegrityError:
+            existing = await self.get_by_title(game.player_id, game.title.folded)
+            if existing is None:
+                raise
+            raise AlreadyInBacklog(existing.title.text) from None
+        game.id = row.id
+        return game
+
+    async def save(self, game: Game) -> None:
+        row = await self._session.get(GameRow, game.id)
+        if row is None:
+            raise GameNotFound(game.title.text)
+        for column, value in _row_values(game).items():
+            setattr(row, column, value)
+
+    async def remove(self, game: Game) -> None:
+        await self._session.execute(delete(GameRow).where(GameRow.id == game.id))
+
+    async def get(self, game_id: int) -> Game | None:
+        row = await self._session.get(GameRow, game_id)
+        return None if row is None else _to_domain(row)
+
+    async def get_by_title(self, player_id: int, folded_title: str) -> Game | None:
+        row = await self._session.scalar(
+            select(GameRow).where(
+                GameRow.player_id == player_id, GameRow.title_folded == folded_title
+            )
+        )
+        return None if row is None else _to_domain(row)
+
+    async def list_titles(self, player_id: int) -> dict[int, str]:
+        rows = await self._session.execute(
+            select(GameRow.id, GameRow.title)
+            .where(GameRow.player_id == player_id)
+            .order_by(GameRow.id)
+        )
+        return dict(rows.all())
+
+    async def list_backlog(
+        self,
+        player_id: int,
+        statuses: Collection[GameStatus],
+        page: int,
+        page_size: int,
+    ) -> GamePage:
+        if page < 1 or page_size < 1:
+            raise ValueError(f"page {page} of size {page_size}: both count from 1")
+        ranks = sorted(STATUS_RANK[status] for status in statuses)
+        if not ranks:
+            return GamePage(games=[], number=page, has_next=False)
+        rows = await self._session.scalars(_backlog_page_query(player_id, ranks, page, page_size))
+        games = [_to_domain(row) for row in rows]
+        return GamePage(games=games[:page_size], number=page, has_next=len(games) > page_size)
+
+    async def count_by_status(self, player_id: int) -> dict[GameStatus, int]:
+        rows = await self._session.execute(
+            select(GameRow.status, func.count())
+            .where(GameRow.player_id == player_id)
+            .group_by(GameRow.status)
+        )
+        return {GameStatus(status): count for status, count in rows}
+
+    async def rating_summary(self, player_id: int) -> tuple[int, float | None]:
+        rated, average = (
+            await self._session.execute(
+                select(func.count(GameRow.rating), func.avg(GameRow.rating)).where(
+                    GameRow.player_id == player_id
+                )
+            )
+        ).one()
+        return rated, None if average is None else float(average)
+
+    async def count_completed_since(self, player_id: int, since: datetime) -> int:
+        count = await self._session.scalar(
+            select(func.count(GameRow.id)).where(
+                GameRow.player_id == player_id, GameRow.completed_at >= since
+            )
+        )
+        return count or 0
+
+
+def _backlog_page_query(
+    player_id: int, ranks: list[int], page: int, page_size: int
+) -> Select[GameRow]:
+    """One page of rows in index order, plus one more to tell whether a next page exists."""
+    return (
+        select(GameRow)
+        .where(
+            GameRow.player_id == player_id,
+            # The range bounds the index scan; PostgreSQL applies IN only as a filter.
+            GameRow.status_rank.between(ranks[0], ranks[-1]),
+            GameRow.status_rank.in_(ranks),
+        )
+        .order_by(GameRow.status_rank, GameRow.id)
+        .limit(page_size + 1)
+        .offset((page - 1) * page_size)
+    )
+
+
+def _row_values(game: Game) -> dict[str, Any]:
+    """The columns a game writes, by name; shared by insert and update."""
+    return {
+        "player_id": game.player_id,
+        "title": game.title.text,
+        "title_folded": game.title.folded,
+        "platform": None if game.platform is None else game.platform.value,
+        "status": game.status.value,
+        "status_rank": STATUS_RANK[game.status],
+        "rating": None if game.rating is None else game.rating.value,
+        "added_at": game.added_at,
+        "started_at": game.started_at,
+        "completed_at": game.completed_at,
+        "added_in_platform": None if game.added_in is None else game.added_in.platform,
+        "added_in_chat_id": None if game.added_in is None else game.added_in.chat_id,
+    }
+
+
+def _to_row(game: Game) -> GameRow:
+    return GameRow(**_row_values(game))
+
+
+def _to_domain(row: GameRow) -> Game:
+    return Game(
+        id=row.id,
+        player_id=row.player_id,
+        title=Title(row.title),
+        added_at=row.added_at,
+        platform=None if row.platform is None else Platform(row.platform),
+        status=GameStatus(row.status),
+        rating=None if row.rating is None else GameRating(row.rating),
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        added_in=_chat_address(row.added_in_platform, row.added_in_chat_id),
+    )
+
+
+def _chat_address(platform: str | None, chat_id: str | None) -> ChatAddress | None:
+    if platform is None or chat_id is None:
+        return None
+    return ChatAddress(platform=platform, chat_id=chat_id)

@@ -1,0 +1,229 @@
+"""Use cases of a player's game list: the work behind /add /backlog /play /pause /done /drop
+/rate /remove /stats."""
+
+from __future__ import annotations
+
+from questrya.common.clock import Clock, utc_now
+from questrya.common.errors import (
+    AlreadyInBacklog,
+    AmbiguousTitle,
+    GameNotFound,
+    InvalidRating,
+    UnknownStatus,
+)
+from questrya.common.jobs import METADATA_QUEUE, JobRequest
+from questrya.common.values import (
+    OPEN_STATUSES,
+    ChatAddress,
+    GameRating,
+    GameStatus,
+    Platform,
+    Title,
+)
+from questrya.games.domain import Game, GameStats
+from questrya.games.lookup import match_title
+from questrya.games.schemas import BacklogPageRead, GameRead, StatsRead
+from questrya.unit_of_work import UnitOfWork
+
+PAGE_SIZE = 10
+OPEN_VIEW = "open"
+ALL_VIEW = "all"
+FETCH_METADATA_JOB = "questrya.workers.tasks.metadata.fetch_game_metadata"
+
+RatingInput = int | str | None
+
+
+async def add_to_backlog(
+    *,
+    uow: UnitOfWork,
+    player_id: int,
+    title: str,
+    platform: str | None = None,
+    added_in: ChatAddress | None = None,
+    clock: Clock = utc_now,
+) -> GameRead:
+    """Add a game to the player's backlog and ask a worker to look it up."""
+    game = Game(
+        player_id=player_id,
+        title=Title(title),
+        platform=Platform.parse(platform) if platform else None,
+        added_at=clock(),
+        added_in=added_in,
+    )
+    async with uow:
+        existing = await uow.games.get_by_title(player_id, game.title.folded)
+        if existing is not None:
+            raise AlreadyInBacklog(existing.title.text)
+        game = await uow.games.add(game)
+        uow.enqueue_after_commit(metadata_lookup_job(_stored_id(game)))
+        await uow.commit()
+    return _read(game)
+
+
+def metadata_lookup_job(game_id: int) -> JobRequest:
+    """The job that fetches a game's facts; its id makes asking twice queue it once."""
+    return JobRequest(
+        function=FETCH_METADATA_JOB,
+        job_id=f"fetch-metadata-{game_id}",
+        queue=METADATA_QUEUE,
+        args=(game_id,),
+    )
+
+
+async def list_backlog(
+    *, uow: UnitOfWork, player_id: int, status: str | None = None, page: int = 1
+) -> BacklogPageRead:
+    """One page of the player's list: open games by default, or one status, or "all"."""
+    view, statuses = _view_statuses(status)
+    async with uow:
+        game_page = await uow.games.list_backlog(player_id, statuses, max(page, 1), PAGE_SIZE)
+    return BacklogPageRead(
+        status=view,
+        games=[_read(game) for game in game_page.games],
+        page=game_page.number,
+        has_next=game_page.has_next,
+    )
+
+
+async def has_title(*, uow: UnitOfWork, player_id: int, title: str) -> bool:
+    """Whether the player has a game whose title is exactly `title` (folded)."""
+    async with uow:
+        return await uow.games.get_by_title(player_id, Title(title).folded) is not None
+
+
+async def start_playing(
+    *, uow: UnitOfWork, player_id: int, title: str, clock: Clock = utc_now
+) -> GameRead:
+    """Start, resume or replay a game."""
+    async with uow:
+        game = await _find(uow, player_id, title)
+        game.start_playing(on=clock())
+        return await _save(uow, game)
+
+
+async def pause(*, uow: UnitOfWork, player_id: int, title: str) -> GameRead:
+    """Put the game being played on hold."""
+    async with uow:
+        game = await _find(uow, player_id, title)
+        game.pause()
+        return await _save(uow, game)
+
+
+async def mark_completed(
+    *,
+    uow: UnitOfWork,
+    player_id: int,
+    title: str,
+    rating: RatingInput = None,
+    clock: Clock = utc_now,
+) -> GameRead:
+    """Mark a game completed, optionally rating it."""
+    game_rating = _parse_rating(rating)
+    async with uow:
+        game = await _find(uow, player_id, title)
+        game.mark_completed(on=clock(), rating=game_rating)
+        return await _save(uow, game)
+
+
+async def abandon(*, uow: UnitOfWork, player_id: int, title: str) -> GameRead:
+    """Drop a game the player will not finish."""
+    async with uow:
+        game = await _find(uow, player_id, title)
+        game.abandon()
+        return await _save(uow, game)
+
+
+async def rate(*, uow: UnitOfWork, player_id: int, title: str, rating: RatingInput) -> GameRead:
+    """Give a played game a rating from 1 to 10."""
+    game_rating = _parse_rating(rating)
+    if game_rating is None:
+        raise InvalidRating("A rating from 1 to 10 is missing.")
+    async with uow:
+        game = await _find(uow, player_id, title)
+        game.rate(game_rating)
+        return await _save(uow, game)
+
+
+async def remove(*, uow: UnitOfWork, player_id: int, title: str) -> GameRead:
+    """Delete a game from the player's list."""
+    async with uow:
+        game = await _find(uow, player_id, title)
+        await uow.games.remove(game)
+        await uow.commit()
+    return _read(game)
+
+
+async def get_stats(*, uow: UnitOfWork, player_id: int, clock: Clock = utc_now) -> StatsRead:
+    """The player's counts per status and their ratings."""
+    start_of_year = clock().replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    async with uow:
+        rated_count, average_rating = await uow.games.rating_summary(player_id)
+        stats = GameStats(
+            by_status=await uow.games.count_by_status(player_id),
+            rated_count=rated_count,
+            average_rating=average_rating,
+            completed_this_year=await uow.games.count_completed_since(player_id, start_of_year),
+        )
+    return StatsRead(
+        total=stats.total,
+        by_status={status.value: count for status, count in stats.by_status.items()},
+        rated_count=stats.rated_count,
+        average_rating=stats.average_rating,
+        completed_this_year=stats.completed_this_year,
+    )
+
+
+async def _find(uow: UnitOfWork, player_id: int, query: str) -> Game:
+    """The player's game that `query` means, or a typed error offering the closest titles."""
+    wanted = Title(query)
+    game = await uow.games.get_by_title(player_id, wanted.folded)
+    if game is None:
+        match = match_title(wanted.folded, await uow.games.list_titles(player_id))
+        if match.close_titles:
+            raise AmbiguousTitle(wanted.text, match.close_titles)
+        game = await uow.games.get(match.game_id) if match.game_id is not None else None
+        if game is None:
+            raise GameNotFound(wanted.text, match.suggestions)
+    return game
+
+
+async def _save(uow: UnitOfWork, game: Game) -> GameRead:
+    await uow.games.save(game)
+    await uow.commit()
+    return _read(game)
+
+
+def _parse_rating(rating: RatingInput) -> GameRating | None:
+    if rating is None:
+        return None
+    return GameRating.parse(rating) if isinstance(rating, str) else GameRating(rating)
+
+
+def _view_statuses(status: str | None) -> tuple[str, frozenset[GameStatus]]:
+    if status is None or status.strip().casefold() == OPEN_VIEW:
+        return OPEN_VIEW, OPEN_STATUSES
+    if status.strip().casefold() == ALL_VIEW:
+        return ALL_VIEW, frozenset(GameStatus)
+    try:
+        parsed = GameStatus.parse(status)
+    except UnknownStatus as error:
+        raise UnknownStatus(f"{error.message[:-1]}, or open or all.") from None
+    return parsed.value, frozenset({parsed})
+
+
+def _stored_id(game: Game) -> int:
+    if game.id is None:
+        raise RuntimeError("the repository returned a game without an id")
+    return game.id
+
+
+def _read(game: Game) -> GameRead:
+    return GameRead(
+        id=_stored_id(game),
+        title=game.title.text,
+        platform=game.platform.value if game.platform else None,
+        status=game.status.value,
+        rating=game.rating.value if game.rating else None,
+        added_at=game.added_at,
+        completed_at=game.completed_at,
+    )

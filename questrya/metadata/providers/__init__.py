@@ -1,0 +1,1 @@
+"""Games databases behind one interface: the bundled catalog, RAWG and IGDB."""

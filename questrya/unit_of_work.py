@@ -1,0 +1,104 @@
+"""The unit of work: one transaction per use case, rolled back unless committed.
+
+Jobs asked for during the unit are queued only after the commit succeeds, so a worker never
+looks for a row that is not there yet.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from questrya.common.jobs import JobQueue, JobQueueUnavailable, JobRequest
+from questrya.games.repository import GameRepository, SqlGameRepository
+from questrya.users.repository import PlayerRepository, SqlPlayerRepository
+
+log = logging.getLogger(__name__)
+
+
+class UnitOfWork(abc.ABC):
+    """Repositories sharing one transaction; `async with uow:` then `await uow.commit()`."""
+
+    games: GameRepository
+    players: PlayerRepository
+
+    def __init__(self, job_queue: JobQueue) -> None:
+        self._job_queue = job_queue
+        self._pending_jobs: list[JobRequest] = []
+        self._committed = False
+
+    async def __aenter__(self) -> Self:
+        self._pending_jobs = []
+        self._committed = False
+        await self._begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                await self.rollback()
+        finally:
+            await self._close()
+
+    def enqueue_after_commit(self, job: JobRequest) -> None:
+        """Queue `job` once this unit commits; dropped if it rolls back."""
+        self._pending_jobs.append(job)
+
+    async def commit(self) -> None:
+        await self._commit()
+        self._committed = True
+        jobs, self._pending_jobs = self._pending_jobs, []
+        for job in jobs:
+            try:
+                self._job_queue.enqueue(job)
+            except JobQueueUnavailable:
+                # The data is committed either way; the job's own state (e.g. a game's
+                # pending lookup) stays recorded in the database for a later sweep.
+                log.warning("queue unavailable; job %s not queued yet", job.job_id)
+
+    @abc.abstractmethod
+    async def rollback(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _begin(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _commit(self) -> None: ...
+
+    async def _close(self) -> None:  # noqa: B027 - an optional hook, deliberately not abstract
+        """Release resources (the SQL session); nothing to do by default."""
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """A unit of work on one SQLAlchemy session: one database transaction."""
+
+    _session: AsyncSession
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], job_queue: JobQueue
+    ) -> None:
+        super().__init__(job_queue)
+        self._session_factory = session_factory
+
+    async def rollback(self) -> None:
+        await self._session.rollback()
+
+    async def _begin(self) -> None:
+        self._session = self._session_factory()
+        self.games = SqlGameRepository(self._session)
+        self.players = SqlPlayerRepository(self._session)
+
+    async def _commit(self) -> None:
+        await self._session.commit()
+
+    async def _close(self) -> None:
+        await self._session.close()

@@ -1,0 +1,111 @@
+"""Storage of players and their accounts: the abstract repository and its SQL implementation."""
+
+from __future__ import annotations
+
+import abc
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from questrya.orm.models import DISPLAY_NAME_LENGTH, AccountRow, PlayerRow
+from questrya.users.domain import Account, AccountKey, Player
+
+
+class PlayerRepository(abc.ABC):
+    """All queries on players and accounts."""
+
+    @abc.abstractmethod
+    async def get_by_account(self, key: AccountKey) -> Player | None:
+        """The player who owns the account `key`, or None."""
+
+    @abc.abstractmethod
+    async def add(self, player: Player) -> Player:
+        """Store a new player with its accounts; if one of the accounts was stored meanwhile
+        (two first commands at once), return the player that owns it instead."""
+
+    @abc.abstractmethod
+    async def rename_account(self, key: AccountKey, display_name: str) -> None:
+        """Record a new display name for an account."""
+
+
+class SqlPlayerRepository(PlayerRepository):
+    """Players and accounts stored with SQLAlchemy, in the caller's session and transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get_by_account(self, key: AccountKey) -> Player | None:
+        # One query: the account named by `key`, joined to every account of its player.
+        named = aliased(AccountRow)
+        rows = (
+            await self._session.scalars(
+                select(AccountRow)
+                .join(named, named.player_id == AccountRow.player_id)
+                .where(named.platform == key.platform, named.external_id == key.external_id)
+                .order_by(AccountRow.id)
+            )
+        ).all()
+        if not rows:
+            return None
+        return Player(id=rows[0].player_id, accounts=[_to_domain(row) for row in rows])
+
+    async def add(self, player: Player) -> Player:
+        try:
+            # A savepoint, so losing the race leaves the surrounding transaction usable.
+            async with self._session.begin_nested():
+                player_id = await self._insert(player)
+        except IntegrityError:
+            owner = await self._owner_of_any(player)
+            if owner is None:
+                raise
+            return owner
+        player.id = player_id
+        for account in player.accounts:
+            account.player_id = player_id
+        return player
+
+    async def rename_account(self, key: AccountKey, display_name: str) -> None:
+        await self._session.execute(
+            update(AccountRow)
+            .where(AccountRow.platform == key.platform, AccountRow.external_id == key.external_id)
+            .values(display_name=_fit_display_name(display_name))
+        )
+
+    async def _insert(self, player: Player) -> int:
+        player_row = PlayerRow()
+        self._session.add(player_row)
+        await self._session.flush()
+        self._session.add_all(_to_row(account, player_row.id) for account in player.accounts)
+        await self._session.flush()
+        return player_row.id
+
+    async def _owner_of_any(self, player: Player) -> Player | None:
+        for account in player.accounts:
+            owner = await self.get_by_account(account.key)
+            if owner is not None:
+                return owner
+        return None
+
+
+def _fit_display_name(display_name: str) -> str:
+    # Only ever shown back in chat, so a long name is cut rather than refused.
+    return display_name[:DISPLAY_NAME_LENGTH]
+
+
+def _to_row(account: Account, player_id: int) -> AccountRow:
+    return AccountRow(
+        player_id=player_id,
+        platform=account.key.platform,
+        external_id=account.key.external_id,
+        display_name=_fit_display_name(account.display_name),
+    )
+
+
+def _to_domain(row: AccountRow) -> Account:
+    return Account(
+        key=AccountKey(platform=row.platform, external_id=row.external_id),
+        display_name=row.display_name,
+        player_id=row.player_id,
+    )

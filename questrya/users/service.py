@@ -1,0 +1,38 @@
+"""Use cases of players: who is speaking."""
+
+from __future__ import annotations
+
+from questrya.common.text import clean_text, shorten
+from questrya.unit_of_work import UnitOfWork
+from questrya.users.domain import AccountKey, Player
+from questrya.users.schemas import PlayerRead
+
+MAX_DISPLAY_NAME = 100
+
+
+async def register(
+    *, uow: UnitOfWork, platform: str, external_id: str, display_name: str
+) -> PlayerRead:
+    """The player behind this account, created on their first command."""
+    key = AccountKey(platform=platform, external_id=external_id)
+    name = shorten(clean_text(display_name), MAX_DISPLAY_NAME) or external_id
+    async with uow:
+        player = await uow.players.get_by_account(key)
+        if player is None:
+            player = await uow.players.add(Player.first_seen(key, name))
+            await uow.commit()
+            return _read(player, name, is_new=True)
+        if _display_name(player, key) != name:
+            await uow.players.rename_account(key, name)
+            await uow.commit()
+    return _read(player, name, is_new=False)
+
+
+def _read(player: Player, display_name: str, *, is_new: bool) -> PlayerRead:
+    if player.id is None:
+        raise RuntimeError("the repository returned a player without an id")
+    return PlayerRead(id=player.id, display_name=display_name, is_new=is_new)
+
+
+def _display_name(player: Player, key: AccountKey) -> str | None:
+    return next((acc.display_name for acc in player.accounts if acc.key == key), None)
