@@ -11,7 +11,9 @@ import functools
 from bots import parsing, rendering
 from bots.messages import Choice, Command, Context, Reply
 from bots.parsing import Arguments
+from questrya.common.errors import InvalidInput
 from questrya.games import service as game_service
+from questrya.metadata import service as metadata_service
 
 GREETING = (
     "Hi {name}! I keep your video-game backlog.\n"
@@ -26,7 +28,11 @@ async def start(context: Context, arguments: Arguments) -> Reply:
 
 
 async def show_help(context: Context, arguments: Arguments) -> Reply:
-    lines = [f"{command.usage} — {command.summary}" for command in command_table().values()]
+    lines = [
+        f"{command.usage} — {command.summary}"
+        for command in command_table().values()
+        if command.listed
+    ]
     return Reply("\n".join(["Commands:", *lines]))
 
 
@@ -111,6 +117,18 @@ async def stats(context: Context, arguments: Arguments) -> Reply:
     return Reply(rendering.stats(numbers))
 
 
+async def identify(context: Context, arguments: Arguments) -> Reply:
+    if not arguments.source_id:
+        raise InvalidInput("Pick one of the games offered.")
+    game = await metadata_service.choose(
+        uow=context.uow_factory(),
+        player_id=context.player_id,
+        title=arguments.title,
+        source_id=arguments.source_id,
+    )
+    return Reply(f"Got it: looking up the details of {game.title}.")
+
+
 async def _title_with_trailing_number(context: Context, arguments: Arguments) -> Arguments:
     """`/done Portal 2`: a number that ends one of the player's titles is not a rating."""
     if arguments.rating is None or not isinstance(arguments.rating, str):
@@ -178,5 +196,14 @@ def command_table() -> dict[str, Command]:
             remove,
         ),
         Command("stats", "/stats", "/stats", "your numbers", parsing.no_arguments, stats),
+        Command(
+            "identify",
+            "/identify <id> <title>",
+            "/identify hades Hades",
+            "pick the right game among the ones offered",
+            parsing.source_and_title,
+            identify,
+            listed=False,
+        ),
     ]
     return {command.name: command for command in commands}

@@ -70,6 +70,7 @@ class Command:
     summary: str
     parse: Callable[[str], Arguments]
     handler: Handler = field(repr=False)
+    listed: bool = True  # False for commands only choices run, kept out of /help and menus
 
     def as_text(self, arguments: Arguments) -> str:
         """The command line that would give these arguments, for "did you mean" choices."""

@@ -21,6 +21,7 @@ class Arguments:
     rating: int | str | None = None
     status: str | None = None
     page: int = 1
+    source_id: str | None = None
 
     def with_title(self, title: str) -> Arguments:
         return replace(self, title=title)
@@ -65,6 +66,12 @@ def status_and_page(text: str) -> Arguments:
         else:
             status = word if status is None else f"{status} {word}"
     return Arguments(status=status, page=page)
+
+
+def source_and_title(text: str) -> Arguments:
+    """`/identify hades Hades`: a games-database id, then the player's title."""
+    source_id, _, title = text.partition(" ")
+    return Arguments(title=title, source_id=source_id or None)
 
 
 def no_arguments(text: str) -> Arguments:

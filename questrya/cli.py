@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable
 import click
 
 from questrya.bootstrap import App, open_app, redis_for
+from questrya.common.jobs import ALL_QUEUES
 from questrya.logs import configure_logging
 from questrya.orm.database import upgrade_database
 from questrya.settings import Settings, SettingsError, load_settings
+from questrya.workers.processes import background_services, run_scheduler, run_worker
 
 
 def _settings() -> Settings:
@@ -22,13 +24,14 @@ def _settings() -> Settings:
     return settings
 
 
-def _run_with_app(settings: Settings, main: Callable[[App], Awaitable[None]]) -> None:
-    async def run(redis_url: str) -> None:
+def _run_with_app(
+    settings: Settings, redis_url: str, main: Callable[[App], Awaitable[None]]
+) -> None:
+    async def run() -> None:
         async with open_app(settings, redis_url) as app:
             await main(app)
 
-    with redis_for(settings) as redis_url:
-        asyncio.run(run(redis_url))
+    asyncio.run(run())
 
 
 @click.group()
@@ -43,16 +46,48 @@ def console(user: str, chat: str | None) -> None:
     """Chat with Questrya in the terminal: one command per line."""
     from bots.console.runner import run_console
 
-    _run_with_app(_settings(), lambda app: run_console(app, user=user, chat=chat))
+    settings = _settings()
+    with redis_for(settings) as redis_url:
+        _run_with_app(
+            settings,
+            redis_url,
+            lambda app: run_console(app, user=user, chat=chat, expect_worker=False),
+        )
 
 
 @cli.command()
 @click.option("--user", default="player", show_default=True, help="Console player name.")
 def up(user: str) -> None:
-    """Run everything on this machine: Redis if needed, migrations, then the console."""
+    """Everything on one machine: Redis if needed, migrations, worker, scheduler, console."""
     from bots.console.runner import run_console
 
-    _run_with_app(_settings(), lambda app: run_console(app, user=user, chat=None))
+    settings = _settings()
+    with redis_for(settings) as redis_url, background_services(redis_url, settings.data_dir):
+        _run_with_app(
+            settings,
+            redis_url,
+            lambda app: run_console(app, user=user, chat=None, expect_worker=True),
+        )
+
+
+@cli.command()
+@click.argument("queues", nargs=-1)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(queues: tuple[str, ...], burst: bool) -> None:
+    """An RQ worker on the queues (default: notifications, metadata, scores)."""
+    settings = _settings()
+    with redis_for(settings) as redis_url:
+        asyncio.run(upgrade_database(settings.effective_database_url))
+        run_worker(redis_url, queues or ALL_QUEUES, burst=burst)
+
+
+@cli.command()
+@click.option("--burst", is_flag=True, help="Register the schedules, queue what is due, stop.")
+def scheduler(burst: bool) -> None:
+    """Register the nightly score refresh and the outbox relay, then run rq-scheduler."""
+    settings = _settings()
+    with redis_for(settings) as redis_url:
+        run_scheduler(redis_url, settings, burst=burst)
 
 
 @cli.group()

@@ -42,3 +42,5 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secrets))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    # Alembic narrates every start ("Context impl SQLiteImpl") at INFO: noise in a chat console.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -7,6 +7,7 @@ line that names each bad variable and never repeats a secret.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
@@ -73,6 +74,8 @@ class Settings(BaseSettings):
     igdb_client_secret: SecretStr | None = Field(default=None, validate_default=True)
     igdb_api_url: str = "https://api.igdb.com/v4"
     log_level: LogLevel = "INFO"
+    nightly_refresh_time: time = time(3, 0)  # UTC
+    console_wait_seconds: float = Field(default=20.0, ge=0, le=600)
 
     @property
     def effective_database_url(self) -> str:

@@ -1,20 +1,26 @@
 """The unit of work: one transaction per use case, rolled back unless committed.
 
-Jobs asked for during the unit are queued only after the commit succeeds, so a worker never
-looks for a row that is not there yet.
+Jobs asked for during the unit are written to the outbox in the same transaction and queued only
+after the commit succeeds, so a worker never looks for a row that is not there yet, and a job
+whose queue was down at commit time is still queued later by the outbox relay.
 """
 
 from __future__ import annotations
 
 import abc
+import asyncio
 import logging
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from questrya.common.clock import Clock, utc_now
 from questrya.common.jobs import JobQueue, JobQueueUnavailable, JobRequest
 from questrya.games.repository import GameRepository, SqlGameRepository
+from questrya.metadata.repository import FactsRepository, SqlFactsRepository
+from questrya.notifications.repository import NotificationRepository, SqlNotificationRepository
+from questrya.outbox.repository import OutboxRepository, SqlOutboxRepository
 from questrya.users.repository import PlayerRepository, SqlPlayerRepository
 
 log = logging.getLogger(__name__)
@@ -25,9 +31,13 @@ class UnitOfWork(abc.ABC):
 
     games: GameRepository
     players: PlayerRepository
+    facts: FactsRepository
+    notifications: NotificationRepository
+    outbox: OutboxRepository
 
-    def __init__(self, job_queue: JobQueue) -> None:
+    def __init__(self, job_queue: JobQueue, clock: Clock = utc_now) -> None:
         self._job_queue = job_queue
+        self._clock = clock
         self._pending_jobs: list[JobRequest] = []
         self._committed = False
 
@@ -54,16 +64,16 @@ class UnitOfWork(abc.ABC):
         self._pending_jobs.append(job)
 
     async def commit(self) -> None:
-        await self._commit()
-        self._committed = True
+        """Commit once; then queue the jobs asked for and clear them from the outbox."""
         jobs, self._pending_jobs = self._pending_jobs, []
         for job in jobs:
-            try:
-                self._job_queue.enqueue(job)
-            except JobQueueUnavailable:
-                # The data is committed either way; the job's own state (e.g. a game's
-                # pending lookup) stays recorded in the database for a later sweep.
-                log.warning("queue unavailable; job %s not queued yet", job.job_id)
+            await self.outbox.add(job, on=self._clock())
+        await self._commit()
+        self._committed = True
+        queued = await queue_jobs(self._job_queue, jobs)
+        if queued:
+            await self.outbox.remove(queued)
+            await self._commit()
 
     @abc.abstractmethod
     async def rollback(self) -> None: ...
@@ -96,9 +106,26 @@ class SqlUnitOfWork(UnitOfWork):
         self._session = self._session_factory()
         self.games = SqlGameRepository(self._session)
         self.players = SqlPlayerRepository(self._session)
+        self.facts = SqlFactsRepository(self._session)
+        self.notifications = SqlNotificationRepository(self._session)
+        self.outbox = SqlOutboxRepository(self._session)
 
     async def _commit(self) -> None:
         await self._session.commit()
 
     async def _close(self) -> None:
         await self._session.close()
+
+
+async def queue_jobs(job_queue: JobQueue, jobs: list[JobRequest]) -> list[str]:
+    """Queue `jobs` in order, stopping at the first the queue refuses; return the queued ids."""
+    queued: list[str] = []
+    for job in jobs:
+        try:
+            # redis-py is blocking; a thread keeps a slow or absent Redis off the event loop.
+            await asyncio.to_thread(job_queue.enqueue, job)
+        except JobQueueUnavailable:
+            log.warning("queue unavailable: %d job(s) stay in the outbox", len(jobs) - len(queued))
+            break
+        queued.append(job.job_id)
+    return queued

@@ -7,15 +7,21 @@ apart; the integration suite runs the real ones.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 
 from questrya.common.errors import AlreadyInBacklog
 from questrya.common.jobs import JobRequest
-from questrya.common.values import GameStatus
+from questrya.common.values import ChatAddress, GameStatus
 from questrya.games.domain import Game, GamePage
 from questrya.games.repository import STATUS_RANK, GameRepository
+from questrya.metadata.domain import GameFacts
+from questrya.metadata.repository import FactsRepository
+from questrya.notifications.domain import Notification
+from questrya.notifications.repository import NotificationRepository
+from questrya.outbox.repository import OutboxRepository
 from questrya.unit_of_work import UnitOfWork
 from questrya.users.domain import AccountKey, Player
 from questrya.users.repository import PlayerRepository
@@ -119,6 +125,99 @@ class FakePlayerRepository(PlayerRepository):
                     account.display_name = display_name
 
 
+class FakeFactsRepository(FactsRepository):
+    def __init__(self, rows: dict[int, GameFacts], refreshed_on: dict[int, date]) -> None:
+        self.rows = rows
+        self.refreshed_on = refreshed_on
+        self._ids = itertools.count(max(rows, default=0) + 1)
+
+    async def upsert(self, facts: GameFacts) -> int:
+        facts_id = next(
+            (
+                facts_id
+                for facts_id, stored in self.rows.items()
+                if (stored.source, stored.source_id) == (facts.source, facts.source_id)
+            ),
+            None,
+        )
+        if facts_id is None:
+            facts_id = next(self._ids)
+        # Aliases are not stored, as in the SQL repository.
+        self.rows[facts_id] = dataclasses.replace(facts, aliases=())
+        return facts_id
+
+    async def get(self, facts_id: int) -> GameFacts | None:
+        return self.rows.get(facts_id)
+
+    async def list_for_refresh(
+        self, *, source: str, not_refreshed_on: date, after_id: int, limit: int
+    ) -> list[tuple[int, str]]:
+        due = [
+            (facts_id, facts.source_id)
+            for facts_id, facts in sorted(self.rows.items())
+            if facts.source == source
+            and facts_id > after_id
+            and self.refreshed_on.get(facts_id) != not_refreshed_on
+        ]
+        return due[:limit]
+
+    async def update_scores(self, scores: dict[int, int | None], *, refreshed_on: date) -> None:
+        for facts_id, score in scores.items():
+            if facts_id in self.rows:
+                self.rows[facts_id] = dataclasses.replace(self.rows[facts_id], critic_score=score)
+                self.refreshed_on[facts_id] = refreshed_on
+
+
+class FakeNotificationRepository(NotificationRepository):
+    def __init__(
+        self, rows: dict[int, Notification], disabled_chats: dict[ChatAddress, str]
+    ) -> None:
+        self.rows = rows
+        self.disabled_chats = disabled_chats
+        self._ids = itertools.count(max(rows, default=0) + 1)
+
+    async def add_once(self, notification: Notification) -> Notification:
+        stored = next(
+            (n for n in self.rows.values() if n.event_key == notification.event_key), None
+        )
+        if stored is None:
+            stored = copy.deepcopy(notification)
+            stored.id = next(self._ids)
+            self.rows[stored.id] = stored
+        return copy.deepcopy(stored)
+
+    async def get(self, notification_id: int) -> Notification | None:
+        return copy.deepcopy(self.rows.get(notification_id))
+
+    async def save(self, notification: Notification) -> None:
+        assert notification.id in self.rows
+        self.rows[notification.id] = copy.deepcopy(notification)
+
+    async def is_disabled(self, address: ChatAddress) -> bool:
+        return address in self.disabled_chats
+
+    async def disable(self, address: ChatAddress, *, reason: str, on: datetime) -> None:
+        self.disabled_chats.setdefault(address, reason)
+
+
+class FakeOutboxRepository(OutboxRepository):
+    def __init__(self, rows: dict[str, tuple[JobRequest, datetime]]) -> None:
+        self.rows = rows
+
+    async def add(self, job: JobRequest, *, on: datetime) -> None:
+        self.rows.setdefault(job.job_id, (job, on))
+
+    async def remove(self, job_ids: Collection[str]) -> None:
+        for job_id in job_ids:
+            self.rows.pop(job_id, None)
+
+    async def list_pending(self, *, recorded_before: datetime, limit: int) -> list[JobRequest]:
+        pending = sorted(
+            (on, job.job_id, job) for job, on in self.rows.values() if on < recorded_before
+        )
+        return [job for _, _, job in pending[:limit]]
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Keeps committed state in dicts; a rollback restores the last committed copy."""
 
@@ -127,16 +226,36 @@ class FakeUnitOfWork(UnitOfWork):
         super().__init__(self.job_queue)
         self.committed_games: dict[int, Game] = {}
         self.committed_players: dict[int, Player] = {}
+        self.committed_facts: dict[int, GameFacts] = {}
+        self.committed_refreshed_on: dict[int, date] = {}
+        self.committed_notifications: dict[int, Notification] = {}
+        self.committed_disabled_chats: dict[ChatAddress, str] = {}
+        self.committed_outbox: dict[str, tuple[JobRequest, datetime]] = {}
         self.commits = 0
 
     async def _begin(self) -> None:
         self.fake_games = FakeGameRepository(copy.deepcopy(self.committed_games))
         self.fake_players = FakePlayerRepository(copy.deepcopy(self.committed_players))
+        self.fake_facts = FakeFactsRepository(
+            copy.deepcopy(self.committed_facts), copy.deepcopy(self.committed_refreshed_on)
+        )
+        self.fake_notifications = FakeNotificationRepository(
+            copy.deepcopy(self.committed_notifications),
+            copy.deepcopy(self.committed_disabled_chats),
+        )
+        self.fake_outbox = FakeOutboxRepository(copy.deepcopy(self.committed_outbox))
         self.games, self.players = self.fake_games, self.fake_players
+        self.facts, self.notifications = self.fake_facts, self.fake_notifications
+        self.outbox = self.fake_outbox
 
     async def _commit(self) -> None:
         self.committed_games = copy.deepcopy(self.fake_games.rows)
         self.committed_players = copy.deepcopy(self.fake_players.players)
+        self.committed_facts = copy.deepcopy(self.fake_facts.rows)
+        self.committed_refreshed_on = copy.deepcopy(self.fake_facts.refreshed_on)
+        self.committed_notifications = copy.deepcopy(self.fake_notifications.rows)
+        self.committed_disabled_chats = copy.deepcopy(self.fake_notifications.disabled_chats)
+        self.committed_outbox = copy.deepcopy(self.fake_outbox.rows)
         self.commits += 1
 
     async def rollback(self) -> None:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import TextIO
 
-from bots.chat import ChatRouter, Reply, Speaker
+from bots.chat import ChatRouter, Choice, Reply, Speaker
 
 PLATFORM = "console"
 PROMPT = "questrya> "
@@ -62,6 +62,10 @@ class ConsoleSession:
         if text.isdigit() and 1 <= int(text) <= len(choices):
             return choices[int(text) - 1].command
         return None
+
+    def show_pushed(self, text: str, options: list[tuple[str, str]]) -> None:
+        """Print a message a worker pushed to this chat; a number then answers its choices."""
+        self._show(Reply(text, choices=tuple(Choice(label, command) for label, command in options)))
 
     def _show(self, reply: Reply) -> None:
         self._last_reply = reply

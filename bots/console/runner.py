@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
 from typing import TYPE_CHECKING
 
@@ -11,8 +13,32 @@ from bots.console.app import ConsoleSession, console_speaker, input_lines
 if TYPE_CHECKING:
     from questrya.bootstrap import App
 
+INBOX_POLL_SECONDS = 0.5
 
-async def run_console(app: App, *, user: str, chat: str | None) -> None:
-    """Read commands until end of input, printing each reply."""
-    session = ConsoleSession(build_router(app.uow_factory), console_speaker(user, chat), sys.stdout)
-    await session.run(input_lines())
+
+async def run_console(app: App, *, user: str, chat: str | None, expect_worker: bool) -> None:
+    """Read commands until end of input, printing replies and the messages pushed meanwhile;
+    then wait (bounded) for the background work and print what it pushed."""
+    speaker = console_speaker(user, chat)
+    session = ConsoleSession(build_router(app.uow_factory), speaker, sys.stdout)
+    printer = asyncio.create_task(_print_pushed_forever(app, session, speaker.chat_id))
+    try:
+        await session.run(input_lines())
+    finally:
+        printer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await printer
+    if not await app.wait_for_background_work(expect_worker=expect_worker):
+        print("(background work is still pending: is a worker running?)", file=sys.stderr)
+    await _print_pushed(app, session, speaker.chat_id)
+
+
+async def _print_pushed_forever(app: App, session: ConsoleSession, chat_id: str) -> None:
+    while True:
+        await asyncio.sleep(INBOX_POLL_SECONDS)
+        await _print_pushed(app, session, chat_id)
+
+
+async def _print_pushed(app: App, session: ConsoleSession, chat_id: str) -> None:
+    for message in await app.take_console_messages(chat_id):
+        session.show_pushed(message.text, [(o.label, o.command) for o in message.options])

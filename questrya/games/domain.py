@@ -5,11 +5,21 @@ Pure Python: it knows nothing of storage, chat platforms or queues.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 
 from questrya.common.errors import InvalidGameState
 from questrya.common.values import ChatAddress, GameRating, GameStatus, Platform, Title
+
+
+class LookupState(enum.StrEnum):
+    """How far the games-database lookup of a game has come."""
+
+    PENDING = "pending"  # queued; a worker will look it up
+    FOUND = "found"  # linked to one game's facts
+    AMBIGUOUS = "ambiguous"  # several close matches; the player was asked to choose
+    NOT_FOUND = "not_found"  # no match; kept as the player wrote it
 
 
 @dataclass(eq=False)
@@ -25,7 +35,19 @@ class Game:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     added_in: ChatAddress | None = None
+    lookup: LookupState = LookupState.PENDING
+    facts_id: int | None = None
     id: int | None = None
+
+    def identify(self, *, facts_id: int, canonical_title: Title | None = None) -> None:
+        """Link the game to its facts; take the database's spelling of the title if given."""
+        self.facts_id = facts_id
+        self.lookup = LookupState.FOUND
+        self.title = canonical_title or self.title
+
+    def leave_unidentified(self, *, ambiguous: bool) -> None:
+        """Record that the lookup found several candidates, or none."""
+        self.lookup = LookupState.AMBIGUOUS if ambiguous else LookupState.NOT_FOUND
 
     def start_playing(self, *, on: datetime) -> None:
         """Start (or resume, or replay) the game; the way back from `abandoned`."""

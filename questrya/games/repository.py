@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from questrya.common.errors import AlreadyInBacklog, GameNotFound
 from questrya.common.values import ChatAddress, GameRating, GameStatus, Platform, Title
-from questrya.games.domain import Game, GamePage
+from questrya.games.domain import Game, GamePage, LookupState
 from questrya.orm.models import GameRow
 
 
@@ -30,7 +30,7 @@ class GameRepository(abc.ABC):
 
     @abc.abstractmethod
     async def save(self, game: Game) -> None:
-        """Write back a changed game (status, rating, dates, platform)."""
+        """Write back a changed game (status, rating, dates, platform, lookup and facts)."""
 
     @abc.abstractmethod
     async def remove(self, game: Game) -> None:
@@ -212,6 +212,8 @@ def _row_values(game: Game) -> dict[str, Any]:
         "completed_at": game.completed_at,
         "added_in_platform": None if game.added_in is None else game.added_in.platform,
         "added_in_chat_id": None if game.added_in is None else game.added_in.chat_id,
+        "lookup_state": game.lookup.value,
+        "facts_id": game.facts_id,
     }
 
 
@@ -231,6 +233,8 @@ def _to_domain(row: GameRow) -> Game:
         started_at=row.started_at,
         completed_at=row.completed_at,
         added_in=_chat_address(row.added_in_platform, row.added_in_chat_id),
+        lookup=LookupState(row.lookup_state),
+        facts_id=row.facts_id,
     )
 
 

@@ -17,6 +17,10 @@ class GameRead(QuestryaBase):
     rating: int | None
     added_at: datetime
     completed_at: datetime | None
+    lookup: str = "pending"
+    facts_id: int | None = None
+    added_in_platform: str | None = None
+    added_in_chat_id: str | None = None
 
 
 class BacklogPageRead(QuestryaBase):

@@ -12,6 +12,7 @@ from questrya.common.errors import (
     UnknownStatus,
 )
 from questrya.common.jobs import METADATA_QUEUE, JobRequest
+from questrya.common.matching import match_title
 from questrya.common.values import (
     OPEN_STATUSES,
     ChatAddress,
@@ -21,7 +22,6 @@ from questrya.common.values import (
     Title,
 )
 from questrya.games.domain import Game, GameStats
-from questrya.games.lookup import match_title
 from questrya.games.schemas import BacklogPageRead, GameRead, StatsRead
 from questrya.unit_of_work import UnitOfWork
 
@@ -83,6 +83,43 @@ async def list_backlog(
         page=game_page.number,
         has_next=game_page.has_next,
     )
+
+
+async def get(*, uow: UnitOfWork, game_id: int) -> GameRead | None:
+    """The game with this id, whoever owns it (for workers, which act on ids)."""
+    async with uow:
+        game = await uow.games.get(game_id)
+    return _read(game) if game else None
+
+
+async def find(*, uow: UnitOfWork, player_id: int, title: str) -> GameRead:
+    """The player's game that `title` means (exact, then one close match), or a refusal."""
+    async with uow:
+        return _read(await _find(uow, player_id, title))
+
+
+async def record_identification(
+    *, uow: UnitOfWork, game_id: int, facts_id: int, canonical_title: str
+) -> GameRead | None:
+    """Link a game to its facts, taking the canonical spelling unless the player has it already."""
+    async with uow:
+        game = await uow.games.get(game_id)
+        if game is None:
+            return None
+        canonical = Title(canonical_title)
+        holder = await uow.games.get_by_title(game.player_id, canonical.folded)
+        taken = holder is not None and holder.id != game.id
+        game.identify(facts_id=facts_id, canonical_title=None if taken else canonical)
+        return await _save(uow, game)
+
+
+async def record_lookup_miss(*, uow: UnitOfWork, game_id: int, ambiguous: bool) -> None:
+    """Record that a lookup found several candidates (ambiguous) or none."""
+    async with uow:
+        game = await uow.games.get(game_id)
+        if game is not None:
+            game.leave_unidentified(ambiguous=ambiguous)
+            await _save(uow, game)
 
 
 async def has_title(*, uow: UnitOfWork, player_id: int, title: str) -> bool:
@@ -181,7 +218,7 @@ async def _find(uow: UnitOfWork, player_id: int, query: str) -> Game:
         match = match_title(wanted.folded, await uow.games.list_titles(player_id))
         if match.close_titles:
             raise AmbiguousTitle(wanted.text, match.close_titles)
-        game = await uow.games.get(match.game_id) if match.game_id is not None else None
+        game = await uow.games.get(match.key) if match.key is not None else None
         if game is None:
             raise GameNotFound(wanted.text, match.suggestions)
     return game
@@ -226,4 +263,8 @@ def _read(game: Game) -> GameRead:
         rating=game.rating.value if game.rating else None,
         added_at=game.added_at,
         completed_at=game.completed_at,
+        lookup=game.lookup.value,
+        facts_id=game.facts_id,
+        added_in_platform=game.added_in.platform if game.added_in else None,
+        added_in_chat_id=game.added_in.chat_id if game.added_in else None,
     )

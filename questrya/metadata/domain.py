@@ -25,3 +25,37 @@ class GameFacts:
     @property
     def release_year(self) -> int | None:
         return self.release_date.year if self.release_date else None
+
+
+def describe(facts: GameFacts) -> str:
+    """One line of facts, e.g. "Hades (2020) · PC, Nintendo Switch · Metacritic 93 · ~22 h"."""
+    parts = [_dated_title(facts)]
+    if facts.platforms:
+        parts.append(", ".join(facts.platforms[:MAX_LISTED]))
+    if facts.genres:
+        parts.append(", ".join(facts.genres[:MAX_LISTED_GENRES]))
+    if facts.critic_score is not None:
+        parts.append(f"Metacritic {facts.critic_score}")
+    if facts.hours_to_beat:
+        parts.append(f"~{round(facts.hours_to_beat)} h")
+    return " · ".join(parts)
+
+
+def labelled(facts: GameFacts) -> str:
+    """A candidate's label in a choice: "Doom (2016) · PC, PlayStation 4"."""
+    name = _dated_title(facts)
+    platforms = ", ".join(facts.platforms[:MAX_LISTED_IN_CHOICE])
+    return f"{name} · {platforms}" if platforms else name
+
+
+def _dated_title(facts: GameFacts) -> str:
+    """The title with its year, unless it already carries one ("Doom (2016)")."""
+    year = facts.release_year
+    if year is None or facts.title.endswith(f"({year})"):
+        return facts.title
+    return f"{facts.title} ({year})"
+
+
+MAX_LISTED = 4
+MAX_LISTED_GENRES = 2
+MAX_LISTED_IN_CHOICE = 2

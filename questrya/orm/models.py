@@ -1,25 +1,31 @@
-"""Thin SQLAlchemy tables: players, their chat accounts, and their games.
+"""Thin SQLAlchemy tables: players, their chat accounts, their games, the games' facts,
+notifications, unreachable chats, and the job outbox.
 
 Rows only: the repositories translate them to and from domain objects.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     MetaData,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -33,6 +39,12 @@ NAMING_CONVENTION = {
 }
 
 DISPLAY_NAME_LENGTH = 100
+FACTS_TITLE_LENGTH = 300
+URL_LENGTH = 500
+REASON_LENGTH = 200
+
+# JSON everywhere; JSONB on PostgreSQL, its efficient binary form.
+JsonValue = JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -109,3 +121,82 @@ class GameRow(Base):
     completed_at: Mapped[datetime | None]
     added_in_platform: Mapped[str | None] = mapped_column(String(20))
     added_in_chat_id: Mapped[str | None] = mapped_column(String(64))
+    lookup_state: Mapped[str] = mapped_column(String(16), server_default="pending")
+    facts_id: Mapped[int | None] = mapped_column(
+        ForeignKey("game_facts.id", ondelete="SET NULL"), index=True
+    )
+
+
+class GameFactsRow(Base):
+    """What a games database knows of one game; shared by every player who has it."""
+
+    __tablename__ = "game_facts"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        # The nightly refresh walks one source's rows in id order, a batch at a time.
+        Index("ix_game_facts_source_id_order", "source", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(FACTS_TITLE_LENGTH))
+    release_date: Mapped[date | None]
+    platforms: Mapped[list[str]] = mapped_column(JsonValue)
+    genres: Mapped[list[str]] = mapped_column(JsonValue)
+    cover_url: Mapped[str | None] = mapped_column(String(URL_LENGTH))
+    critic_score: Mapped[int | None] = mapped_column(SmallInteger)
+    hours_to_beat: Mapped[float | None] = mapped_column(Float)
+    source_url: Mapped[str | None] = mapped_column(String(URL_LENGTH))
+    refreshed_on: Mapped[date | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class NotificationRow(Base):
+    """One message for one chat; `event_key` makes it unique per event."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(200), unique=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    # A list of [label, command] pairs.
+    options: Mapped[list[list[str]]] = mapped_column(JsonValue)
+    image_url: Mapped[str | None] = mapped_column(String(URL_LENGTH))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    drop_reason: Mapped[str | None] = mapped_column(String(REASON_LENGTH))
+
+
+class DisabledChatRow(Base):
+    """A chat the bot can no longer reach (removed or blocked): nothing more is sent there."""
+
+    __tablename__ = "disabled_chats"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(REASON_LENGTH))
+    disabled_at: Mapped[datetime]
+
+
+class JobOutboxRow(Base):
+    """A job recorded with the transaction that asked for it, until it is known to be queued."""
+
+    __tablename__ = "job_outbox"
+
+    job_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    function: Mapped[str] = mapped_column(String(200))
+    queue: Mapped[str] = mapped_column(String(50))
+    args: Mapped[list[Any]] = mapped_column(JsonValue)
+    recorded_at: Mapped[datetime] = mapped_column(index=True)
+
+
+def dialect_insert(session: AsyncSession, table: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT on `table` in the session's dialect, for its ON CONFLICT clauses."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

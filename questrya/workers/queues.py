@@ -46,6 +46,7 @@ class RqJobQueue:
 
     def __init__(self, connection: redis.Redis) -> None:
         self._connection = connection
+        self.queued_ids: list[str] = []  # what this process asked for, for the console to await
 
     def enqueue(self, job: JobRequest) -> None:
         """Queue `job` once per job id; raise JobQueueUnavailable if Redis cannot be reached."""
@@ -59,6 +60,7 @@ class RqJobQueue:
                 retry=default_retry(),
             )
         except DuplicateJobError:
-            return  # a job with this id exists already: asking twice queues it once
+            pass  # a job with this id exists already: asking twice queues it once
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise JobQueueUnavailable(f"Redis unreachable, {job.job_id} not queued") from error
+        self.queued_ids.append(job.job_id)

@@ -5,16 +5,29 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
+from sqlalchemy import Connection, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from questrya.common.errors import AlreadyInBacklog, GameNotFound
 from questrya.common.values import ChatAddress, GameRating, GameStatus, Platform, Title
-from questrya.games.domain import Game
+from questrya.games.domain import Game, LookupState
 from questrya.games.repository import SqlGameRepository
+from questrya.metadata.domain import GameFacts
+from questrya.metadata.repository import SqlFactsRepository
+from questrya.orm.database import (
+    alembic_config,
+    create_engine,
+    create_session_factory,
+    upgrade_database,
+)
+from questrya.orm.models import GameFactsRow, GameRow
+from tests.integration.conftest import sqlite_url
 
 SessionFactory = async_sessionmaker[AsyncSession]
 ADDED = datetime(2025, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
@@ -405,3 +418,150 @@ async def test_remove_deletes_the_game_and_frees_its_title(
         again = await repository.add(a_game(player_id, "Hades"))
 
     assert again.id not in (hades.id, celeste.id)
+
+
+async def store_facts(session_factory: SessionFactory, source_id: str = "hades") -> int:
+    async with session_factory() as session:
+        facts_id = await SqlFactsRepository(session).upsert(
+            GameFacts(source="rawg", source_id=source_id, title="Hades")
+        )
+        await session.commit()
+    return facts_id
+
+
+async def test_a_new_game_waits_for_its_lookup(
+    session_factory: SessionFactory, player_id: int
+) -> None:
+    [game] = await store(session_factory, a_game(player_id, "Hades"))
+    assert game.id is not None
+
+    async with games_in(session_factory) as repository:
+        loaded = await repository.get(game.id)
+
+    assert loaded is not None
+    assert (loaded.lookup, loaded.facts_id) == (LookupState.PENDING, None)
+
+
+@pytest.mark.parametrize("ambiguous", [True, False])
+async def test_an_unidentified_game_keeps_its_lookup_state(
+    session_factory: SessionFactory, player_id: int, ambiguous: bool
+) -> None:
+    [game] = await store(session_factory, a_game(player_id, "Doom"))
+    assert game.id is not None
+
+    game.leave_unidentified(ambiguous=ambiguous)
+    async with games_in(session_factory) as repository:
+        await repository.save(game)
+
+    async with games_in(session_factory) as repository:
+        loaded = await repository.get(game.id)
+    assert loaded is not None
+    expected = LookupState.AMBIGUOUS if ambiguous else LookupState.NOT_FOUND
+    assert (loaded.lookup, loaded.facts_id) == (expected, None)
+
+
+async def test_identify_links_the_game_to_its_facts(
+    session_factory: SessionFactory, player_id: int
+) -> None:
+    facts_id = await store_facts(session_factory)
+    [game] = await store(session_factory, a_game(player_id, "hades"))
+    assert game.id is not None
+
+    game.identify(facts_id=facts_id, canonical_title=Title("Hades"))
+    async with games_in(session_factory) as repository:
+        await repository.save(game)
+
+    async with games_in(session_factory) as repository:
+        loaded = await repository.get(game.id)
+        by_title = await repository.get_by_title(player_id, Title("Hades").folded)
+    assert loaded is not None
+    assert (loaded.lookup, loaded.facts_id, loaded.title.text) == (
+        LookupState.FOUND,
+        facts_id,
+        "Hades",
+    )
+    assert by_title is not None
+    assert by_title.facts_id == facts_id
+
+
+async def test_a_game_added_already_identified_round_trips(
+    session_factory: SessionFactory, player_id: int
+) -> None:
+    facts_id = await store_facts(session_factory)
+    [game] = await store(
+        session_factory,
+        a_game(player_id, "Hades", lookup=LookupState.FOUND, facts_id=facts_id),
+    )
+    assert game.id is not None
+
+    async with games_in(session_factory) as repository:
+        loaded = await repository.get(game.id)
+
+    assert loaded is not None
+    assert (loaded.lookup, loaded.facts_id) == (LookupState.FOUND, facts_id)
+
+
+async def test_a_game_linked_to_unknown_facts_is_refused(
+    session_factory: SessionFactory, player_id: int
+) -> None:
+    with pytest.raises(IntegrityError):
+        await store(session_factory, a_game(player_id, "Hades", facts_id=999))
+
+
+async def test_deleting_facts_unlinks_their_games(
+    session_factory: SessionFactory, player_id: int, other_player_id: int
+) -> None:
+    facts_id = await store_facts(session_factory)
+    kept_id = await store_facts(session_factory, "celeste")
+    mine, theirs, other = await store(
+        session_factory,
+        a_game(player_id, "Hades", lookup=LookupState.FOUND, facts_id=facts_id),
+        a_game(other_player_id, "Hades", lookup=LookupState.FOUND, facts_id=facts_id),
+        a_game(player_id, "Celeste", lookup=LookupState.FOUND, facts_id=kept_id),
+    )
+
+    async with session_factory() as session:
+        await session.execute(delete(GameFactsRow).where(GameFactsRow.id == facts_id))
+        await session.commit()
+
+    async with games_in(session_factory) as repository:
+        loaded = [await repository.get(game.id) for game in (mine, theirs, other) if game.id]
+    assert [game.facts_id for game in loaded if game] == [None, None, kept_id]
+    assert [game.title.text for game in loaded if game] == ["Hades", "Hades", "Celeste"]
+
+
+async def test_games_stored_before_the_lookup_columns_load_as_pending(tmp_path: Path) -> None:
+    # SQLite rebuilds the games table to add the foreign key: the rows must survive it.
+    url = sqlite_url(tmp_path)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(upgrade_to, "0001")
+            await connection.exec_driver_sql("INSERT INTO players (id) VALUES (1)")
+            await connection.exec_driver_sql(
+                "INSERT INTO games (player_id, title, title_folded, status, status_rank, "
+                "rating, added_at) VALUES (1, 'Hades', 'hades', 'completed', 4, 9, "
+                "'2025-03-01 12:30:15.000000')"
+            )
+        await upgrade_database(url)
+
+        async with create_session_factory(engine)() as session:
+            loaded = await SqlGameRepository(session).get_by_title(1, "hades")
+            with pytest.raises(IntegrityError):
+                await session.execute(update(GameRow).values(rating=11))
+    finally:
+        await engine.dispose()
+
+    assert loaded is not None
+    assert (loaded.title.text, loaded.status, loaded.rating) == (
+        "Hades",
+        GameStatus.COMPLETED,
+        GameRating(9),
+    )
+    assert (loaded.lookup, loaded.facts_id) == (LookupState.PENDING, None)
+
+
+def upgrade_to(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)

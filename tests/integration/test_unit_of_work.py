@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from questrya.common.jobs import JobRequest
-from questrya.common.values import Title
+from questrya.common.values import ChatAddress, Title
 from questrya.games.domain import Game
+from questrya.metadata.domain import GameFacts
+from questrya.outbox.repository import SqlOutboxRepository
 from questrya.unit_of_work import SqlUnitOfWork
 from questrya.users.domain import AccountKey, Player
 from tests.integration.conftest import RecordingJobQueue
 
 ADA = AccountKey(platform="console", external_id="ada")
+ADDRESS = ChatAddress(platform="telegram", chat_id="42")
+HADES_FACTS = GameFacts(source="rawg", source_id="hades", title="Hades")
 LOOKUP = JobRequest(
     function="questrya.workers.tasks.games.fetch_game_metadata",
     job_id="metadata:1",
@@ -100,3 +106,133 @@ async def test_an_unreachable_queue_does_not_undo_the_commit(
 
     assert job_queue.jobs == []
     assert await stored_titles(uow) == ["Hades"]
+
+
+FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
+NOTIFY = JobRequest(
+    function="questrya.workers.tasks.notifications.deliver_notification",
+    job_id="deliver-notification-1",
+    queue="notifications",
+    args=(1,),
+)
+
+
+async def outbox_job_ids(session_factory: async_sessionmaker[AsyncSession]) -> list[str]:
+    async with session_factory() as session:
+        jobs = await SqlOutboxRepository(session).list_pending(
+            recorded_before=FAR_FUTURE, limit=100
+        )
+    return [job.job_id for job in jobs]
+
+
+class OutboxPeekingJobQueue(RecordingJobQueue):
+    """Looks in the outbox, from its own session, each time it is asked to queue a job."""
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        super().__init__()
+        self.outbox_at_enqueue: list[list[str]] = []
+        self._session_factory = session_factory
+        self._loop = loop
+
+    def enqueue(self, job: JobRequest) -> None:
+        # Called from the unit of work's thread, while the test's event loop waits on it.
+        peek = asyncio.run_coroutine_threadsafe(outbox_job_ids(self._session_factory), self._loop)
+        self.outbox_at_enqueue.append(peek.result(timeout=10))
+        super().enqueue(job)
+
+
+async def test_a_job_is_committed_to_the_outbox_before_it_is_queued_then_cleared(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    job_queue = OutboxPeekingJobQueue(session_factory, asyncio.get_running_loop())
+    uow = SqlUnitOfWork(session_factory, job_queue)
+
+    async with uow:
+        await add_player_and_game(uow)
+        uow.enqueue_after_commit(LOOKUP)
+        uow.enqueue_after_commit(NOTIFY)
+        await uow.commit()
+
+    assert job_queue.jobs == [LOOKUP, NOTIFY]
+    assert [sorted(ids) for ids in job_queue.outbox_at_enqueue] == [
+        sorted([LOOKUP.job_id, NOTIFY.job_id]),
+        sorted([LOOKUP.job_id, NOTIFY.job_id]),
+    ]
+    assert await outbox_job_ids(session_factory) == []
+
+
+async def test_jobs_the_queue_refuses_stay_in_the_outbox_with_the_data_committed(
+    uow: SqlUnitOfWork,
+    job_queue: RecordingJobQueue,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    job_queue.unavailable = True
+    async with uow:
+        await add_player_and_game(uow)
+        uow.enqueue_after_commit(LOOKUP)
+        uow.enqueue_after_commit(NOTIFY)
+        await uow.commit()
+
+    assert job_queue.jobs == []
+    assert sorted(await outbox_job_ids(session_factory)) == sorted([LOOKUP.job_id, NOTIFY.job_id])
+    assert await stored_titles(uow) == ["Hades"]
+
+
+async def test_a_job_asked_for_twice_is_recorded_once(
+    uow: SqlUnitOfWork,
+    job_queue: RecordingJobQueue,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    job_queue.unavailable = True
+    async with uow:
+        uow.enqueue_after_commit(LOOKUP)
+        uow.enqueue_after_commit(LOOKUP)
+        await uow.commit()
+
+    assert await outbox_job_ids(session_factory) == [LOOKUP.job_id]
+
+
+async def ask_for_a_job_then_fail(uow: SqlUnitOfWork) -> None:
+    async with uow:
+        await add_player_and_game(uow)
+        uow.enqueue_after_commit(LOOKUP)
+        raise RuntimeError("boom")
+
+
+async def test_a_rolled_back_unit_leaves_nothing_in_the_outbox(
+    uow: SqlUnitOfWork,
+    job_queue: RecordingJobQueue,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    with pytest.raises(RuntimeError, match="boom"):
+        await ask_for_a_job_then_fail(uow)
+
+    async with uow:
+        uow.enqueue_after_commit(LOOKUP)
+
+    assert job_queue.jobs == []
+    assert await outbox_job_ids(session_factory) == []
+    assert await stored_titles(uow) == []
+
+
+async def test_facts_notifications_and_outbox_share_the_units_transaction(
+    uow: SqlUnitOfWork, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with uow:
+        await uow.outbox.add(LOOKUP, on=datetime.now(UTC) - timedelta(seconds=1))
+        await uow.notifications.disable(ADDRESS, reason="kicked", on=datetime.now(UTC))
+        facts_id = await uow.facts.upsert(HADES_FACTS)
+        assert await uow.notifications.is_disabled(ADDRESS)
+        assert await uow.facts.get(facts_id) == HADES_FACTS
+
+    async with uow:
+        assert await uow.notifications.is_disabled(ADDRESS) is False
+        assert (
+            await uow.facts.list_for_refresh(
+                source="rawg", not_refreshed_on=date(2025, 1, 1), after_id=0, limit=10
+            )
+            == []
+        )
+    assert await outbox_job_ids(session_factory) == []

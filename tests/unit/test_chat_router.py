@@ -145,8 +145,8 @@ async def test_backlog_pages_offer_next_and_previous(router: ChatRouter) -> None
 
 async def test_help_lists_every_command(router: ChatRouter) -> None:
     reply = await say(router, "/help")
-    for name in router.commands:
-        assert f"/{name}" in reply.text
+    for name, command in router.commands.items():
+        assert (f"/{name}" in reply.text) is command.listed
 
 
 async def test_start_greets_by_name(router: ChatRouter) -> None:

@@ -44,13 +44,11 @@ def build_client(
     *,
     read_timeout: float = READ_TIMEOUT_SECONDS,
     connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
-    transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
     """An HTTP client with explicit timeouts and a User-Agent naming Questrya."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
         headers={"User-Agent": _user_agent(), "Accept": "application/json"},
-        transport=transport,
     )
 
 

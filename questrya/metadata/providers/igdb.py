@@ -31,7 +31,7 @@ GAME_FIELDS = (
 )
 MAX_REQUESTS_PER_SECOND = 4.0
 MAX_OPEN_REQUESTS = 8
-MAX_IDS_PER_QUERY = 500  # IGDB's largest `limit`
+MAX_IDS_PER_QUERY = 500  # IGDB's largest `limit`, so the most games one query returns
 # IGDB's relevance order puts DLC and editions among the games: rank a wider set ourselves.
 SEARCH_CANDIDATES = 20
 SECONDS_PER_HOUR = 3600
@@ -85,7 +85,7 @@ class IgdbProvider:
         """Games whose title resembles `title`, best match first by our own title matching."""
         query = (
             f"search {apicalypse_string(title)}; fields {GAME_FIELDS}; "
-            f"limit {max(limit, SEARCH_CANDIDATES)};"
+            f"limit {min(max(limit, SEARCH_CANDIDATES), MAX_IDS_PER_QUERY)};"
         )
         found = await self._games_with_hours(query)
         return rank_by_title(title, found)[:limit]

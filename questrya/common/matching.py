@@ -1,4 +1,4 @@
-"""Finding which of a player's games a typed title means.
+"""Finding which of several titles a typed title means.
 
 An exact folded match wins. Otherwise a fuzzy match is taken only when exactly one title is a
 close match; when several are, or none, the caller gets the closest titles to offer, never a
@@ -7,7 +7,9 @@ silent guess.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from rapidfuzz import fuzz, process
 
@@ -19,29 +21,32 @@ MAX_SUGGESTIONS = 5
 MIN_WORDS_QUERY_LENGTH = 3
 
 
-@dataclass(frozen=True)
-class TitleMatch:
-    """The outcome of a lookup: one game id, or the titles to offer instead."""
+Key = TypeVar("Key", bound=Hashable)
 
-    game_id: int | None
+
+@dataclass(frozen=True)
+class TitleMatch(Generic[Key]):
+    """The outcome of a lookup: the key of the one title meant, or the titles to offer instead."""
+
+    key: Key | None
     close_titles: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
 
 
-def match_title(query_folded: str, titles: dict[int, str]) -> TitleMatch:
-    """Match a folded query against `titles` (game id -> title), fuzzily."""
-    folded = {game_id: fold(title) for game_id, title in titles.items()}
+def match_title(query_folded: str, titles: Mapping[Key, str]) -> TitleMatch[Key]:
+    """Match a folded query against `titles` (key -> title), fuzzily."""
+    folded = {key: fold(title) for key, title in titles.items()}
     close = [
-        game_id
-        for game_id, candidate in folded.items()
+        key
+        for key, candidate in folded.items()
         if _closeness(query_folded, candidate) >= CLOSE_MATCH_SCORE
     ]
     if len(close) == 1:
-        return TitleMatch(game_id=close[0])
+        return TitleMatch(key=close[0])
     if close:
-        close_titles = sorted(titles[game_id] for game_id in close)[:MAX_SUGGESTIONS]
-        return TitleMatch(game_id=None, close_titles=tuple(close_titles))
-    return TitleMatch(game_id=None, suggestions=_suggestions(query_folded, folded, titles))
+        close_titles = sorted(titles[key] for key in close)[:MAX_SUGGESTIONS]
+        return TitleMatch(key=None, close_titles=tuple(close_titles))
+    return TitleMatch(key=None, suggestions=_suggestions(query_folded, folded, titles))
 
 
 def _closeness(query: str, candidate: str) -> float:
@@ -53,8 +58,10 @@ def _closeness(query: str, candidate: str) -> float:
     return fuzz.ratio(query, candidate)
 
 
-def _suggestions(query: str, folded: dict[int, str], titles: dict[int, str]) -> tuple[str, ...]:
+def _suggestions(
+    query: str, folded: Mapping[Key, str], titles: Mapping[Key, str]
+) -> tuple[str, ...]:
     ranked = process.extract(
         query, folded, scorer=fuzz.WRatio, limit=MAX_SUGGESTIONS, score_cutoff=SUGGESTION_SCORE
     )
-    return tuple(titles[game_id] for _, _, game_id in ranked)
+    return tuple(titles[key] for _, _, key in ranked)

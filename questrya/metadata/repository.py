@@ -1,0 +1,135 @@
+"""Storage of game facts, shared by every player who has the game."""
+
+from __future__ import annotations
+
+import abc
+from datetime import date
+from typing import Any
+
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from questrya.metadata.domain import GameFacts
+from questrya.orm.models import FACTS_TITLE_LENGTH, URL_LENGTH, GameFactsRow, dialect_insert
+
+
+class FactsRepository(abc.ABC):
+    @abc.abstractmethod
+    async def upsert(self, facts: GameFacts) -> int:
+        """Store or update the facts of (source, source_id); return their id."""
+
+    @abc.abstractmethod
+    async def get(self, facts_id: int) -> GameFacts | None:
+        """The facts with this id, or None."""
+
+    @abc.abstractmethod
+    async def list_for_refresh(
+        self, *, source: str, not_refreshed_on: date, after_id: int, limit: int
+    ) -> list[tuple[int, str]]:
+        """(facts id, source id) of one batch not refreshed on that day, by id after `after_id`."""
+
+    @abc.abstractmethod
+    async def update_scores(self, scores: dict[int, int | None], *, refreshed_on: date) -> None:
+        """Set critic scores (facts id -> score) and the refresh day, in one bulk statement."""
+
+
+class SqlFactsRepository(FactsRepository):
+    """Game facts stored with SQLAlchemy, in the caller's session and transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def upsert(self, facts: GameFacts) -> int:
+        # One atomic statement: two workers storing the same game never collide.
+        values = _row_values(facts)
+        insert = dialect_insert(self._session, GameFactsRow).values(values)
+        statement = insert.on_conflict_do_update(
+            index_elements=[GameFactsRow.source, GameFactsRow.source_id],
+            set_={name: insert.excluded[name] for name in values if name not in _KEY_COLUMNS}
+            | {"updated_at": func.now()},
+        ).returning(GameFactsRow.id)
+        return (await self._session.execute(statement)).scalar_one()
+
+    async def get(self, facts_id: int) -> GameFacts | None:
+        # populate_existing: upsert and update_scores write around the session's identity map.
+        row = await self._session.get(GameFactsRow, facts_id, populate_existing=True)
+        return None if row is None else _to_domain(row)
+
+    async def list_for_refresh(
+        self, *, source: str, not_refreshed_on: date, after_id: int, limit: int
+    ) -> list[tuple[int, str]]:
+        rows = await self._session.execute(
+            select(GameFactsRow.id, GameFactsRow.source_id)
+            .where(
+                GameFactsRow.source == source,
+                GameFactsRow.id > after_id,
+                or_(
+                    GameFactsRow.refreshed_on.is_(None),
+                    GameFactsRow.refreshed_on != not_refreshed_on,
+                ),
+            )
+            .order_by(GameFactsRow.id)
+            .limit(limit)
+        )
+        return [(facts_id, source_id) for facts_id, source_id in rows]
+
+    async def update_scores(self, scores: dict[int, int | None], *, refreshed_on: date) -> None:
+        if not scores:
+            return
+        statement = (
+            update(GameFactsRow)
+            .where(GameFactsRow.id == bindparam("b_id"))
+            .values(
+                critic_score=bindparam("b_score"),
+                refreshed_on=bindparam("b_day"),
+                updated_at=func.now(),
+            )
+        )
+        # On the session's connection, as Core: one executemany, not the ORM's bulk update.
+        connection = await self._session.connection()
+        await connection.execute(
+            statement,
+            [
+                {"b_id": facts_id, "b_score": score, "b_day": refreshed_on}
+                for facts_id, score in scores.items()
+            ],
+        )
+
+
+_KEY_COLUMNS = frozenset({"source", "source_id"})
+
+
+def _row_values(facts: GameFacts) -> dict[str, Any]:
+    """The columns facts write, by name. A too-long title is cut; a too-long URL is dropped,
+    since a cut one would point nowhere."""
+    return {
+        "source": facts.source,
+        "source_id": facts.source_id,
+        "title": facts.title[:FACTS_TITLE_LENGTH],
+        "release_date": facts.release_date,
+        "platforms": list(facts.platforms),
+        "genres": list(facts.genres),
+        "cover_url": _fitting_url(facts.cover_url),
+        "critic_score": facts.critic_score,
+        "hours_to_beat": facts.hours_to_beat,
+        "source_url": _fitting_url(facts.source_url),
+    }
+
+
+def _fitting_url(url: str | None) -> str | None:
+    return url if url is not None and len(url) <= URL_LENGTH else None
+
+
+def _to_domain(row: GameFactsRow) -> GameFacts:
+    return GameFacts(
+        source=row.source,
+        source_id=row.source_id,
+        title=row.title,
+        release_date=row.release_date,
+        platforms=tuple(row.platforms),
+        genres=tuple(row.genres),
+        cover_url=row.cover_url,
+        critic_score=row.critic_score,
+        hours_to_beat=row.hours_to_beat,
+        source_url=row.source_url,
+    )

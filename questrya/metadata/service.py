@@ -1,0 +1,161 @@
+"""Use cases of game facts: look a game up, let the player pick, refresh scores nightly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from questrya.common.jobs import METADATA_QUEUE, JobRequest
+from questrya.common.values import ChatAddress
+from questrya.games import service as game_service
+from questrya.games.schemas import GameRead
+from questrya.metadata.domain import GameFacts, describe, labelled
+from questrya.metadata.matching import Decision, Verdict, decide
+from questrya.metadata.providers.base import MetadataProvider
+from questrya.notifications import service as notification_service
+from questrya.unit_of_work import UnitOfWork
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+APPLY_CHOICE_JOB = "questrya.workers.tasks.metadata.apply_chosen_facts"
+REFRESH_BATCH_SIZE = 500
+
+
+async def fetch_for_game(
+    *, uow_factory: UnitOfWorkFactory, provider: MetadataProvider, game_id: int
+) -> str:
+    """Look a game up and tell its chat what was found; safe to run again after a crash."""
+    game = await game_service.get(uow=uow_factory(), game_id=game_id)
+    if game is None:
+        return "game removed"
+    if game.facts_id is not None:
+        facts = await _stored_facts(uow_factory(), game.facts_id)
+        decision = Decision(Verdict.FOUND, found=facts) if facts else Decision(Verdict.NONE)
+    else:
+        decision = decide(game.title, await provider.search(game.title))
+    await _act_on(uow_factory, provider, game, decision)
+    return decision.verdict.value
+
+
+async def apply_choice(
+    *, uow_factory: UnitOfWorkFactory, provider: MetadataProvider, game_id: int, source_id: str
+) -> str:
+    """Link a game to the candidate the player picked, and confirm it in their chat."""
+    game = await game_service.get(uow=uow_factory(), game_id=game_id)
+    facts = await provider.details(source_id)
+    if game is None or facts is None:
+        return "gone"
+    await _identify(uow_factory, provider, game, facts)
+    return Verdict.FOUND.value
+
+
+async def choose(*, uow: UnitOfWork, player_id: int, title: str, source_id: str) -> GameRead:
+    """The player picked `source_id` for their game `title`: queue the lookup of that one."""
+    game = await game_service.find(uow=uow, player_id=player_id, title=title)
+    async with uow:
+        uow.enqueue_after_commit(
+            JobRequest(
+                function=APPLY_CHOICE_JOB,
+                job_id=f"apply-choice-{game.id}-{source_id}"[:200],
+                queue=METADATA_QUEUE,
+                args=(game.id, source_id),
+            )
+        )
+        await uow.commit()
+    return game
+
+
+async def refresh_scores(
+    *, uow_factory: UnitOfWorkFactory, provider: MetadataProvider, day: date
+) -> int:
+    """Refresh the critic scores of every game not yet refreshed on `day`, a batch at a time."""
+    after_id, refreshed = 0, 0
+    while batch := await _refresh_batch(uow_factory(), provider.name, day, after_id):
+        scores = await provider.critic_scores([source_id for _, source_id in batch])
+        async with uow_factory() as uow:
+            by_id = {facts_id: scores.get(source_id) for facts_id, source_id in batch}
+            await uow.facts.update_scores(by_id, refreshed_on=day)
+            await uow.commit()
+        after_id, refreshed = batch[-1][0], refreshed + len(batch)
+    return refreshed
+
+
+async def _refresh_batch(
+    uow: UnitOfWork, source: str, day: date, after_id: int
+) -> list[tuple[int, str]]:
+    async with uow:
+        return await uow.facts.list_for_refresh(
+            source=source, not_refreshed_on=day, after_id=after_id, limit=REFRESH_BATCH_SIZE
+        )
+
+
+async def _act_on(
+    uow_factory: UnitOfWorkFactory, provider: MetadataProvider, game: GameRead, decision: Decision
+) -> None:
+    if decision.found is not None:
+        facts = await provider.details(decision.found.source_id) or decision.found
+        await _identify(uow_factory, provider, game, facts)
+        return
+    ambiguous = decision.verdict is Verdict.AMBIGUOUS
+    await game_service.record_lookup_miss(uow=uow_factory(), game_id=game.id, ambiguous=ambiguous)
+    if ambiguous:
+        await _offer_candidates(uow_factory, game, decision.candidates)
+    else:
+        text = f"I couldn't find {game.title} in the games database; kept as you wrote it."
+        await _tell(uow_factory, game, "not-found", text)
+
+
+async def _identify(
+    uow_factory: UnitOfWorkFactory, provider: MetadataProvider, game: GameRead, facts: GameFacts
+) -> None:
+    async with uow_factory() as uow:
+        facts_id = await uow.facts.upsert(facts)
+        await uow.commit()
+    await game_service.record_identification(
+        uow=uow_factory(), game_id=game.id, facts_id=facts_id, canonical_title=facts.title
+    )
+    lines = [describe(facts)]
+    if facts.source_url and facts.source != "offline":
+        lines.append(f"{provider.attribution}: {facts.source_url}")
+    await _tell(
+        uow_factory,
+        game,
+        f"facts-{facts.source}-{facts.source_id}",
+        "\n".join(lines),
+        image_url=facts.cover_url,
+    )
+
+
+async def _offer_candidates(
+    uow_factory: UnitOfWorkFactory, game: GameRead, candidates: Sequence[GameFacts]
+) -> None:
+    options = [
+        (labelled(facts), f"/identify {facts.source_id} {game.title}") for facts in candidates
+    ]
+    text = f"Which {game.title} did you mean?"
+    await _tell(uow_factory, game, "choice", text, options=options)
+
+
+async def _tell(
+    uow_factory: UnitOfWorkFactory,
+    game: GameRead,
+    event: str,
+    text: str,
+    *,
+    options: Sequence[tuple[str, str]] = (),
+    image_url: str | None = None,
+) -> None:
+    if game.added_in_platform is None or game.added_in_chat_id is None:
+        return
+    await notification_service.notify(
+        uow=uow_factory(),
+        event_key=f"game-{game.id}-{event}",
+        address=ChatAddress(game.added_in_platform, game.added_in_chat_id),
+        text=text,
+        options=options,
+        image_url=image_url,
+    )
+
+
+async def _stored_facts(uow: UnitOfWork, facts_id: int) -> GameFacts | None:
+    async with uow:
+        return await uow.facts.get(facts_id)

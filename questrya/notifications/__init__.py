@@ -1,0 +1,1 @@
+"""The notifications slice: messages pushed into chats, delivered once per event."""

@@ -1,0 +1,1 @@
+"""One sender per chat platform, all behind the `Sender` interface."""

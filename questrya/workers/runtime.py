@@ -1,0 +1,87 @@
+"""What a job needs to run: settings, a database engine, the queue, a provider, the senders.
+
+RQ's forking worker runs each job in a fresh child process, so everything here is built per job
+and closed at its end: no connection is ever shared across a fork.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import redis
+import redis.asyncio as aioredis
+from rq import get_current_job
+
+from questrya.metadata.providers.base import MetadataProvider
+from questrya.metadata.providers.factory import build_provider
+from questrya.notifications.senders.base import Sender
+from questrya.notifications.senders.factory import build_senders
+from questrya.orm.database import create_engine, create_session_factory
+from questrya.settings import Settings, load_settings
+from questrya.unit_of_work import SqlUnitOfWork, UnitOfWork
+from questrya.workers.queues import RqJobQueue
+
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True)
+class JobContext:
+    settings: Settings
+    uow_factory: Callable[[], UnitOfWork]
+    redis: aioredis.Redis
+    provider: MetadataProvider
+    senders: dict[str, Sender]
+
+
+def run_job(work: Callable[[JobContext], Awaitable[Result]]) -> Result:
+    """Run an async job body with a fresh context, from a synchronous RQ job function."""
+
+    async def main() -> Result:
+        async with job_context(load_settings(), job_redis()) as context:
+            return await work(context)
+
+    return asyncio.run(main())
+
+
+def job_redis() -> redis.Redis:
+    """The worker's own connection: an operator's `rq worker --url` decides which Redis."""
+    job = get_current_job()
+    if job is None:
+        raise RuntimeError("no current job: run this inside an RQ worker")
+    return job.connection
+
+
+@contextlib.asynccontextmanager
+async def job_context(settings: Settings, connection: redis.Redis) -> AsyncIterator[JobContext]:
+    engine = create_engine(settings.effective_database_url)
+    async_redis = aioredis.Redis(connection_pool=_async_pool(connection))
+    provider = build_provider(settings, async_redis)
+    sessions = create_session_factory(engine)
+    job_queue = RqJobQueue(connection)
+    try:
+        yield JobContext(
+            settings=settings,
+            uow_factory=lambda: SqlUnitOfWork(sessions, job_queue),
+            redis=async_redis,
+            provider=provider,
+            senders=build_senders(settings, async_redis),
+        )
+    finally:
+        await provider.aclose()
+        await async_redis.aclose()
+        await engine.dispose()
+
+
+def _async_pool(connection: redis.Redis) -> aioredis.ConnectionPool:
+    """An asyncio pool to the same server as the worker's blocking connection."""
+    kwargs = dict(connection.connection_pool.connection_kwargs)
+    connection_class = connection.connection_pool.connection_class
+    if issubclass(connection_class, redis.UnixDomainSocketConnection):
+        return aioredis.ConnectionPool(
+            connection_class=aioredis.UnixDomainSocketConnection, **kwargs
+        )
+    return aioredis.ConnectionPool(**kwargs)

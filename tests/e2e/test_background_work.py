@@ -1,0 +1,75 @@
+"""Background work as a user and an operator see it: lookups pushed back into the chat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis
+from rq_scheduler import Scheduler
+
+from questrya.workers.schedules import NIGHTLY_REFRESH_ID
+from tests.e2e.conftest import rq_worker_burst, run_questrya
+
+pytestmark = pytest.mark.e2e
+
+HADES_LINE = "Hades (2020) · PC"
+
+
+def test_up_answers_at_once_then_pushes_the_catalog_facts(tmp_path: Path, redis_url: str) -> None:
+    result = run_questrya(
+        tmp_path, "up", "--user", "alice", stdin="/add hades\n", QUESTRYA_REDIS_URL=redis_url
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Added hades to your backlog. I'll look up its details."
+    assert lines[1].startswith(HADES_LINE)
+    assert "Nintendo Switch" in lines[1]
+
+
+def test_up_with_its_own_private_redis(tmp_path: Path) -> None:
+    result = run_questrya(tmp_path, "up", "--user", "alice", stdin="/add Celeste\n")
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Added Celeste")
+    assert lines[1].startswith("Celeste (2018)")
+
+
+def test_an_operators_plain_rq_worker_runs_the_consoles_jobs(
+    tmp_path: Path, redis_url: str
+) -> None:
+    first = run_questrya(
+        tmp_path, "console", "--user", "alice", stdin="/add Hades\n", QUESTRYA_REDIS_URL=redis_url
+    )
+    assert first.stdout.splitlines() == ["Added Hades to your backlog. I'll look up its details."]
+    assert "is a worker running?" in first.stderr
+    rq_worker_burst(tmp_path, redis_url)
+    later = run_questrya(
+        tmp_path, "console", "--user", "alice", stdin="", QUESTRYA_REDIS_URL=redis_url
+    )
+    assert later.stdout.splitlines()[0].startswith(HADES_LINE)
+    again = run_questrya(
+        tmp_path, "console", "--user", "alice", stdin="", QUESTRYA_REDIS_URL=redis_url
+    )
+    assert again.stdout == ""  # pushed once, printed once
+
+
+def test_an_ambiguous_title_pushes_a_choice_answered_by_number(
+    tmp_path: Path, redis_url: str
+) -> None:
+    run_questrya(
+        tmp_path, "console", "--user", "al", stdin="/add Doom\n", QUESTRYA_REDIS_URL=redis_url
+    )
+    rq_worker_burst(tmp_path, redis_url)
+    shown = run_questrya(
+        tmp_path, "console", "--user", "al", stdin="", QUESTRYA_REDIS_URL=redis_url
+    )
+    assert shown.stdout.splitlines()[0] == "Which Doom did you mean?"
+    assert "  1. Doom (1993)" in shown.stdout
+
+
+def test_restarting_the_scheduler_keeps_one_nightly_job(tmp_path: Path, redis_url: str) -> None:
+    for _ in range(3):
+        run_questrya(tmp_path, "scheduler", "--burst", QUESTRYA_REDIS_URL=redis_url)
+    scheduler = Scheduler(connection=redis.Redis.from_url(redis_url))
+    nightly = [job for job in scheduler.get_jobs() if job.id == NIGHTLY_REFRESH_ID]
+    assert len(nightly) == 1
+    assert nightly[0].meta.get("cron_string") == "0 3 * * *"

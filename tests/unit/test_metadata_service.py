@@ -1,0 +1,128 @@
+"""Looking games up: facts saved, one message pushed per event, choices instead of guesses."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from questrya.common.values import ChatAddress
+from questrya.games import service as game_service
+from questrya.metadata import service
+from tests.fake_provider import FakeProvider
+from tests.fakes import FakeUnitOfWork
+
+CHAT = ChatAddress("console", "user:alice")
+ALICE = 1
+
+
+@pytest.fixture
+def uow() -> FakeUnitOfWork:
+    return FakeUnitOfWork()
+
+
+@pytest.fixture
+def provider() -> FakeProvider:
+    return FakeProvider()
+
+
+async def added(uow: FakeUnitOfWork, title: str) -> int:
+    game = await game_service.add_to_backlog(uow=uow, player_id=ALICE, title=title, added_in=CHAT)
+    return game.id
+
+
+async def fetch(uow: FakeUnitOfWork, provider: FakeProvider, game_id: int) -> str:
+    return await service.fetch_for_game(uow_factory=lambda: uow, provider=provider, game_id=game_id)
+
+
+def pushed(uow: FakeUnitOfWork) -> list[str]:
+    return [n.text for n in uow.committed_notifications.values()]
+
+
+async def test_a_found_game_gets_its_facts_and_one_message(
+    uow: FakeUnitOfWork, provider: FakeProvider
+) -> None:
+    game_id = await added(uow, "hades")
+    assert await fetch(uow, provider, game_id) == "found"
+    game = uow.committed_games[game_id]
+    assert (game.title.text, game.lookup.value, game.facts_id) == ("Hades", "found", 1)
+    assert pushed(uow) == ["Hades (2020) · PC, Nintendo Switch · Roguelike · Metacritic 93 · ~22 h"]
+    notification = next(iter(uow.committed_notifications.values()))
+    assert notification.address == CHAT
+    assert notification.image_url == "https://img.example/hades.jpg"
+    assert f"deliver-notification-{notification.id}" in uow.job_queue.jobs
+
+
+async def test_running_the_job_twice_pushes_one_message_and_searches_once(
+    uow: FakeUnitOfWork, provider: FakeProvider
+) -> None:
+    game_id = await added(uow, "Hades")
+    await fetch(uow, provider, game_id)
+    await fetch(uow, provider, game_id)
+    assert len(pushed(uow)) == 1
+    assert provider.searches == ["Hades"]
+
+
+async def test_several_close_matches_push_a_choice(
+    uow: FakeUnitOfWork, provider: FakeProvider
+) -> None:
+    game_id = await added(uow, "Doom")
+    assert await fetch(uow, provider, game_id) == "ambiguous"
+    notification = next(iter(uow.committed_notifications.values()))
+    assert notification.text == "Which Doom did you mean?"
+    assert [o.command for o in notification.options] == [
+        "/identify doom-1993 Doom",
+        "/identify doom-2016 Doom",
+    ]
+    assert uow.committed_games[game_id].lookup.value == "ambiguous"
+
+
+async def test_no_match_keeps_the_title_as_written(
+    uow: FakeUnitOfWork, provider: FakeProvider
+) -> None:
+    game_id = await added(uow, "My Homebrew Thing")
+    assert await fetch(uow, provider, game_id) == "none"
+    assert pushed(uow) == [
+        "I couldn't find My Homebrew Thing in the games database; kept as you wrote it."
+    ]
+    assert uow.committed_games[game_id].title.text == "My Homebrew Thing"
+
+
+async def test_a_removed_game_is_skipped(uow: FakeUnitOfWork, provider: FakeProvider) -> None:
+    assert await fetch(uow, provider, 999) == "game removed"
+    assert provider.searches == []
+
+
+async def test_the_canonical_title_never_collides_with_another_game(
+    uow: FakeUnitOfWork, provider: FakeProvider
+) -> None:
+    await added(uow, "Hades")
+    typo_id = await added(uow, "Hadess")
+    await fetch(uow, provider, typo_id)
+    assert uow.committed_games[typo_id].title.text == "Hadess"
+
+
+async def test_a_choice_links_the_picked_game(uow: FakeUnitOfWork, provider: FakeProvider) -> None:
+    game_id = await added(uow, "Doom")
+    await fetch(uow, provider, game_id)
+    await service.choose(uow=uow, player_id=ALICE, title="Doom", source_id="doom-2016")
+    assert f"apply-choice-{game_id}-doom-2016" in uow.job_queue.jobs
+    await service.apply_choice(
+        uow_factory=lambda: uow, provider=provider, game_id=game_id, source_id="doom-2016"
+    )
+    assert uow.committed_games[game_id].lookup.value == "found"
+    assert pushed(uow)[-1] == "Doom (2016)"
+
+
+async def test_nightly_refresh_batches_and_is_idempotent_per_day(
+    uow: FakeUnitOfWork, provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "REFRESH_BATCH_SIZE", 1)
+    for title in ("Hades", "Hades II"):
+        await fetch(uow, provider, await added(uow, title))
+    night = date(2026, 11, 27)
+    refresh = service.refresh_scores
+    assert await refresh(uow_factory=lambda: uow, provider=provider, day=night) == 2
+    assert provider.score_requests == [["hades"], ["hades-ii"]]
+    assert await refresh(uow_factory=lambda: uow, provider=provider, day=night) == 0
+    assert await refresh(uow_factory=lambda: uow, provider=provider, day=date(2026, 11, 28)) == 2
