@@ -11,7 +11,13 @@ from collections.abc import Callable
 from bots.commands import command_table
 from bots.messages import Choice, Command, Context, Reply, Speaker, UnitOfWorkFactory
 from bots.parsing import Arguments
-from questrya.common.errors import AmbiguousTitle, GameNotFound, InvalidInput, QuestryaError
+from questrya.common.errors import (
+    AmbiguousTitle,
+    GameNotFound,
+    GameRef,
+    InvalidInput,
+    QuestryaError,
+)
 from questrya.common.text import clean_text, shorten
 from questrya.users import service as user_service
 
@@ -76,10 +82,13 @@ def render_error(error: QuestryaError, command: Command, arguments: Arguments) -
     return Reply(error.message)
 
 
-def _pick_one(text: str, titles: tuple[str, ...], command: Command, arguments: Arguments) -> Reply:
+def _pick_one(
+    text: str, games: tuple[GameRef, ...], command: Command, arguments: Arguments
+) -> Reply:
+    """Choices that run the same command on one game, named by reference, not by title."""
     choices = tuple(
-        Choice(label=title, command=command.as_text(arguments.with_title(title)))
-        for title in titles
+        Choice(label=game.title, command=command.as_text(arguments.with_title(game.reference)))
+        for game in games
     )
     return Reply(text, choices=choices)
 

@@ -15,7 +15,7 @@ import redis
 import redis.asyncio as aioredis
 
 from questrya.notifications.schemas import InboxMessage
-from questrya.notifications.senders.console import ConsoleInbox
+from questrya.notifications.senders.console import ConsoleInbox, InboxUnavailable
 from questrya.orm.database import create_engine, create_session_factory, upgrade_database
 from questrya.settings import Settings
 from questrya.unit_of_work import SqlUnitOfWork, UnitOfWork
@@ -35,9 +35,13 @@ class App:
     console_inbox: ConsoleInbox
     job_queue: RqJobQueue
 
-    async def take_console_messages(self, chat_id: str) -> list[InboxMessage]:
-        """Messages workers pushed to a console chat, oldest first (each returned once)."""
-        return await self.console_inbox.take(chat_id)
+    async def take_console_messages(self, chat_id: str) -> list[InboxMessage] | None:
+        """Messages workers pushed to a console chat, oldest first (each returned once);
+        None while Redis cannot be reached (they wait there)."""
+        try:
+            return await self.console_inbox.take(chat_id)
+        except InboxUnavailable:
+            return None
 
     async def wait_for_background_work(self, *, expect_worker: bool) -> bool:
         """Wait (bounded by settings) for the jobs this process queued and the work they queued
@@ -53,7 +57,7 @@ class App:
                     return False
                 await monitor.wait_until_settled(self.connection, caused)
                 await monitor.wait_until_idle(self.connection)
-        except TimeoutError:
+        except (TimeoutError, redis.ConnectionError):
             return False
         return True
 

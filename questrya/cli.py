@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 
 import click
@@ -12,7 +13,12 @@ from questrya.common.jobs import ALL_QUEUES
 from questrya.logs import configure_logging
 from questrya.orm.database import upgrade_database
 from questrya.settings import Settings, SettingsError, load_settings
-from questrya.workers.processes import background_services, run_scheduler, run_worker
+from questrya.workers.processes import (
+    background_services,
+    run_scheduler,
+    run_worker,
+    wait_for_stop_signal,
+)
 
 
 def _settings() -> Settings:
@@ -62,12 +68,21 @@ def up(user: str) -> None:
     from bots.console.runner import run_console
 
     settings = _settings()
-    with redis_for(settings) as redis_url, background_services(redis_url, settings.data_dir):
+    bots = [name for name, token in _bot_tokens(settings) if token is not None]
+    with redis_for(settings) as redis_url, background_services(redis_url, settings.data_dir, bots):
+        if bots and not sys.stdin.isatty():
+            click.echo(f"Serving {', '.join(bots)}; logs in {settings.data_dir}. Ctrl-C stops.")
+            wait_for_stop_signal()
+            return
         _run_with_app(
             settings,
             redis_url,
             lambda app: run_console(app, user=user, chat=None, expect_worker=True),
         )
+
+
+def _bot_tokens(settings: Settings) -> list[tuple[str, object]]:
+    return [("telegram", settings.telegram_token), ("discord", settings.discord_token)]
 
 
 @cli.command()
@@ -88,6 +103,23 @@ def scheduler(burst: bool) -> None:
     settings = _settings()
     with redis_for(settings) as redis_url:
         run_scheduler(redis_url, settings, burst=burst)
+
+
+@cli.command()
+@click.option(
+    "--webhook-url", default=None, help="Public HTTPS URL: webhook mode instead of polling."
+)
+def telegram(webhook_url: str | None) -> None:
+    """The Telegram bot (long polling, or webhook mode behind a load balancer)."""
+    from bots.telegram.runner import run_telegram
+
+    settings = _settings()
+    if settings.telegram_token is None:
+        raise click.ClickException(
+            "QUESTRYA_TELEGRAM_TOKEN is not set: create a bot with @BotFather and set its token."
+        )
+    with redis_for(settings) as redis_url:
+        _run_with_app(settings, redis_url, lambda app: run_telegram(app, webhook_url=webhook_url))
 
 
 @cli.group()

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_listen: str = "0.0.0.0"  # noqa: S104 - a webhook must accept outside calls
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
+    telegram_webhook_secret: SecretStr | None = None
     discord_token: SecretStr | None = None
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None

@@ -39,6 +39,7 @@ class ConsoleSession:
         self._speaker = speaker
         self._output = output
         self._last_reply = Reply("")
+        self._notes: set[str] = set()
 
     async def run(self, lines: AsyncIterator[str]) -> None:
         async for line in lines:
@@ -62,6 +63,13 @@ class ConsoleSession:
         if text.isdigit() and 1 <= int(text) <= len(choices):
             return choices[int(text) - 1].command
         return None
+
+    def note(self, text: str) -> None:
+        """A remark about the session itself, on stderr so scripted output stays clean; each
+        remark once."""
+        if text not in self._notes:
+            self._notes.add(text)
+            print(text, file=sys.stderr, flush=True)
 
     def show_pushed(self, text: str, options: list[tuple[str, str]]) -> None:
         """Print a message a worker pushed to this chat; a number then answers its choices."""

@@ -29,7 +29,7 @@ async def run_console(app: App, *, user: str, chat: str | None, expect_worker: b
         with contextlib.suppress(asyncio.CancelledError):
             await printer
     if not await app.wait_for_background_work(expect_worker=expect_worker):
-        print("(background work is still pending: is a worker running?)", file=sys.stderr)
+        session.note("(background work is still pending: is a worker running?)")
     await _print_pushed(app, session, speaker.chat_id)
 
 
@@ -40,5 +40,9 @@ async def _print_pushed_forever(app: App, session: ConsoleSession, chat_id: str)
 
 
 async def _print_pushed(app: App, session: ConsoleSession, chat_id: str) -> None:
-    for message in await app.take_console_messages(chat_id):
+    messages = await app.take_console_messages(chat_id)
+    if messages is None:
+        session.note("(Redis is unreachable: pushed messages will show next time)")
+        return
+    for message in messages:
         session.show_pushed(message.text, [(o.label, o.command) for o in message.options])

@@ -8,10 +8,24 @@ place; anything else that escapes is a bug.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from questrya.common.text import shorten
 
 QUOTED_TITLE_LIMIT = 60
+
+
+@dataclass(frozen=True)
+class GameRef:
+    """One of the player's games, offered in a "did you mean" choice."""
+
+    id: int
+    title: str
+
+    @property
+    def reference(self) -> str:
+        """How a command names this game without repeating its title: "#42"."""
+        return f"#{self.id}"
 
 
 class QuestryaError(Exception):
@@ -55,9 +69,9 @@ class AlreadyInBacklog(QuestryaError):
 
 
 class GameNotFound(QuestryaError):
-    """No game of the player's matches the title; `suggestions` are the closest titles."""
+    """No game of the player's matches the title; `suggestions` are the closest ones."""
 
-    def __init__(self, query: str, suggestions: Sequence[str] = ()) -> None:
+    def __init__(self, query: str, suggestions: Sequence[GameRef] = ()) -> None:
         super().__init__(f'You have no game called "{shorten(query, QUOTED_TITLE_LIMIT)}".')
         self.query = query
         self.suggestions = tuple(suggestions)
@@ -66,7 +80,7 @@ class GameNotFound(QuestryaError):
 class AmbiguousTitle(QuestryaError):
     """Several of the player's games match the title about equally well."""
 
-    def __init__(self, query: str, candidates: Sequence[str]) -> None:
+    def __init__(self, query: str, candidates: Sequence[GameRef]) -> None:
         super().__init__(
             f'"{shorten(query, QUOTED_TITLE_LIMIT)}" matches more than one of your games.'
         )

@@ -26,11 +26,12 @@ Key = TypeVar("Key", bound=Hashable)
 
 @dataclass(frozen=True)
 class TitleMatch(Generic[Key]):
-    """The outcome of a lookup: the key of the one title meant, or the titles to offer instead."""
+    """The outcome of a lookup: the key of the one title meant, or the keys to offer instead:
+    `close` when several titles are about equally close, `similar` when none is close."""
 
     key: Key | None
-    close_titles: tuple[str, ...] = ()
-    suggestions: tuple[str, ...] = ()
+    close: tuple[Key, ...] = ()
+    similar: tuple[Key, ...] = ()
 
 
 def match_title(query_folded: str, titles: Mapping[Key, str]) -> TitleMatch[Key]:
@@ -44,9 +45,9 @@ def match_title(query_folded: str, titles: Mapping[Key, str]) -> TitleMatch[Key]
     if len(close) == 1:
         return TitleMatch(key=close[0])
     if close:
-        close_titles = sorted(titles[key] for key in close)[:MAX_SUGGESTIONS]
-        return TitleMatch(key=None, close_titles=tuple(close_titles))
-    return TitleMatch(key=None, suggestions=_suggestions(query_folded, folded, titles))
+        by_title = sorted(close, key=lambda key: titles[key])[:MAX_SUGGESTIONS]
+        return TitleMatch(key=None, close=tuple(by_title))
+    return TitleMatch(key=None, similar=_similar(query_folded, folded))
 
 
 def _closeness(query: str, candidate: str) -> float:
@@ -58,10 +59,8 @@ def _closeness(query: str, candidate: str) -> float:
     return fuzz.ratio(query, candidate)
 
 
-def _suggestions(
-    query: str, folded: Mapping[Key, str], titles: Mapping[Key, str]
-) -> tuple[str, ...]:
+def _similar(query: str, folded: Mapping[Key, str]) -> tuple[Key, ...]:
     ranked = process.extract(
         query, folded, scorer=fuzz.WRatio, limit=MAX_SUGGESTIONS, score_cutoff=SUGGESTION_SCORE
     )
-    return tuple(titles[key] for _, _, key in ranked)
+    return tuple(key for _, _, key in ranked)

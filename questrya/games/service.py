@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import re
+
 from questrya.common.clock import Clock, utc_now
 from questrya.common.errors import (
     AlreadyInBacklog,
     AmbiguousTitle,
     GameNotFound,
+    GameRef,
     InvalidRating,
     UnknownStatus,
 )
@@ -26,6 +29,7 @@ from questrya.games.schemas import BacklogPageRead, GameRead, StatsRead
 from questrya.unit_of_work import UnitOfWork
 
 PAGE_SIZE = 10
+GAME_REFERENCE = re.compile(r"#(\d{1,18})")
 OPEN_VIEW = "open"
 ALL_VIEW = "all"
 FETCH_METADATA_JOB = "questrya.workers.tasks.metadata.fetch_game_metadata"
@@ -211,16 +215,28 @@ async def get_stats(*, uow: UnitOfWork, player_id: int, clock: Clock = utc_now) 
 
 
 async def _find(uow: UnitOfWork, player_id: int, query: str) -> Game:
-    """The player's game that `query` means, or a typed error offering the closest titles."""
+    """The player's game that `query` means, or a typed error offering the closest games.
+
+    "#42" names game 42, as "did you mean" choices do; it finds only the player's own game.
+    """
+    if reference := GAME_REFERENCE.fullmatch(query.strip()):
+        game = await uow.games.get(int(reference.group(1)))
+        if game is None or game.player_id != player_id:
+            raise GameNotFound(query.strip())
+        return game
     wanted = Title(query)
     game = await uow.games.get_by_title(player_id, wanted.folded)
+    return game or await _find_fuzzily(uow, player_id, wanted)
+
+
+async def _find_fuzzily(uow: UnitOfWork, player_id: int, wanted: Title) -> Game:
+    titles = await uow.games.list_titles(player_id)
+    match = match_title(wanted.folded, titles)
+    if match.close:
+        raise AmbiguousTitle(wanted.text, [GameRef(key, titles[key]) for key in match.close])
+    game = await uow.games.get(match.key) if match.key is not None else None
     if game is None:
-        match = match_title(wanted.folded, await uow.games.list_titles(player_id))
-        if match.close_titles:
-            raise AmbiguousTitle(wanted.text, match.close_titles)
-        game = await uow.games.get(match.key) if match.key is not None else None
-        if game is None:
-            raise GameNotFound(wanted.text, match.suggestions)
+        raise GameNotFound(wanted.text, [GameRef(key, titles[key]) for key in match.similar])
     return game
 
 

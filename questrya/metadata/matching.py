@@ -40,9 +40,9 @@ def decide(title: str, results: Sequence[GameFacts]) -> Decision:
     match = match_title(query, {index: facts.title for index, facts in enumerate(results)})
     if match.key is not None:
         return Decision(Verdict.FOUND, found=results[match.key])
-    close = [facts for facts in results if facts.title in match.close_titles]
-    if close:
-        return Decision(Verdict.AMBIGUOUS, candidates=tuple(close[:MAX_CANDIDATES]))
+    if match.close:
+        close = tuple(results[index] for index in match.close)
+        return Decision(Verdict.AMBIGUOUS, candidates=close[:MAX_CANDIDATES])
     return Decision(Verdict.NONE)
 
 

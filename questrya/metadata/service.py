@@ -128,9 +128,7 @@ async def _identify(
 async def _offer_candidates(
     uow_factory: UnitOfWorkFactory, game: GameRead, candidates: Sequence[GameFacts]
 ) -> None:
-    options = [
-        (labelled(facts), f"/identify {facts.source_id} {game.title}") for facts in candidates
-    ]
+    options = [(labelled(facts), f"/identify {facts.source_id} #{game.id}") for facts in candidates]
     text = f"Which {game.title} did you mean?"
     await _tell(uow_factory, game, "choice", text, options=options)
 

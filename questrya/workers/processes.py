@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -13,17 +15,39 @@ from rq import Worker
 from rq_scheduler import Scheduler
 
 from questrya.common.jobs import ALL_QUEUES
+from questrya.metadata.providers.offline import catalog_titles
 from questrya.settings import Settings
 from questrya.workers.queues import connect
 from questrya.workers.schedules import register_schedules
 
 STOP_TIMEOUT_SECONDS = 15
+MAINTENANCE_SECONDS = 60
+JOB_MODULES = (
+    "questrya.workers.tasks.metadata",
+    "questrya.workers.tasks.notifications",
+    "questrya.workers.tasks.scores",
+    "questrya.workers.tasks.outbox",
+)
 
 
 def run_worker(redis_url: str, queues: Sequence[str] = ALL_QUEUES, *, burst: bool = False) -> None:
-    """RQ's forking worker, with its scheduler on so retries with intervals fire."""
-    worker = Worker(list(queues), connection=connect(redis_url))
+    """RQ's forking worker, with its scheduler on so retries with intervals fire.
+
+    The job modules and the offline catalog are loaded here, once, so every forked work horse
+    inherits them instead of importing them again for each job. Maintenance (finding jobs of
+    crashed work horses) runs every minute rather than RQ's default ten.
+    """
+    preload_jobs()
+    worker = Worker(
+        list(queues), connection=connect(redis_url), maintenance_interval=MAINTENANCE_SECONDS
+    )
     worker.work(with_scheduler=True, burst=burst)
+
+
+def preload_jobs() -> None:
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    catalog_titles()
 
 
 def run_scheduler(redis_url: str, settings: Settings, *, burst: bool = False) -> None:
@@ -34,13 +58,14 @@ def run_scheduler(redis_url: str, settings: Settings, *, burst: bool = False) ->
 
 
 @contextlib.contextmanager
-def background_services(redis_url: str, log_dir: Path) -> Iterator[None]:
-    """A worker and the scheduler as child processes, stopped (gracefully) on exit."""
+def background_services(
+    redis_url: str, log_dir: Path, extra_commands: Sequence[str] = ()
+) -> Iterator[None]:
+    """A worker, the scheduler and `extra_commands` (the bots) as child processes, stopped
+    gracefully on exit; each logs to its own file in `log_dir`."""
     environment = {**os.environ, "QUESTRYA_REDIS_URL": redis_url}
-    children = [
-        _spawn(["worker"], environment, log_dir),
-        _spawn(["scheduler"], environment, log_dir),
-    ]
+    commands = ["worker", "scheduler", *extra_commands]
+    children = [_spawn([command], environment, log_dir) for command in commands]
     try:
         yield
     finally:
@@ -62,6 +87,14 @@ def _spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+
+def wait_for_stop_signal() -> None:
+    """Block until SIGINT or SIGTERM, then return so the children are stopped cleanly."""
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    # Blocked first, so the signal waits for sigwait instead of killing the process outright.
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    signal.sigwait(stop_signals)
 
 
 def _wait_or_kill(child: subprocess.Popen[bytes]) -> None:

@@ -125,12 +125,19 @@ async def test_an_ambiguous_title_offers_choices_that_run_the_same_command(
     await say(router, "/add The Legend of Zelda: Tears of the Kingdom")
     reply = await say(router, "/done zelda 9")
     assert reply.text == '"zelda" matches more than one of your games. Which one?'
-    assert [c.command for c in reply.choices] == [
-        "/done The Legend of Zelda: Breath of the Wild 9",
-        "/done The Legend of Zelda: Tears of the Kingdom 9",
+    assert [c.label for c in reply.choices] == [
+        "The Legend of Zelda: Breath of the Wild",
+        "The Legend of Zelda: Tears of the Kingdom",
     ]
+    assert [c.command for c in reply.choices] == ["/done #1 9", "/done #2 9"]
     chosen = await say(router, reply.choices[1].command)
     assert chosen.text == "Completed The Legend of Zelda: Tears of the Kingdom · 9/10. Well played!"
+
+
+async def test_a_reference_names_only_the_players_own_game(router: ChatRouter) -> None:
+    await say(router, "/add Hades")
+    assert (await say(router, "/play #1", BOB)).text.startswith('You have no game called "#1"')
+    assert (await say(router, "/play #1")).text == "Now playing Hades. Have fun!"
 
 
 async def test_backlog_pages_offer_next_and_previous(router: ChatRouter) -> None:

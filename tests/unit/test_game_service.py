@@ -139,7 +139,7 @@ async def test_an_unknown_title_suggests_the_closest(uow: FakeUnitOfWork) -> Non
     await add(uow, "Hades II")
     with pytest.raises(GameNotFound) as refusal:
         await service.start_playing(uow=uow, player_id=ALICE, title="hades 2")
-    assert refusal.value.suggestions == ("Hades", "Hades II")
+    assert [game.title for game in refusal.value.suggestions] == ["Hades", "Hades II"]
 
 
 async def test_backlog_lists_open_games_by_status_with_paging(uow: FakeUnitOfWork) -> None:

@@ -27,13 +27,13 @@ def test_all_words_of_a_single_title_match_it() -> None:
 def test_words_shared_by_two_titles_offer_both() -> None:
     match = match_title(fold("zelda"), TITLES)
     assert match.key is None
-    assert match.close_titles == (TITLES[4], TITLES[5])
+    assert match.close == (4, 5)
 
 
 def test_a_vague_query_is_not_guessed_but_suggests_titles() -> None:
     match = match_title(fold("hades 2"), {1: "Hades", 2: "Hades II", 6: "Celeste"})
     assert match.key is None
-    assert match.suggestions == ("Hades", "Hades II")
+    assert match.similar == (1, 2)
 
 
 def test_one_or_two_letters_are_no_evidence() -> None:
@@ -42,4 +42,4 @@ def test_one_or_two_letters_are_no_evidence() -> None:
 
 def test_nothing_alike_gives_no_match_and_no_suggestions() -> None:
     match = match_title(fold("Factorio"), TITLES)
-    assert (match.key, match.close_titles, match.suggestions) == (None, (), ())
+    assert (match.key, match.close, match.similar) == (None, (), ())

@@ -71,8 +71,8 @@ async def test_several_close_matches_push_a_choice(
     notification = next(iter(uow.committed_notifications.values()))
     assert notification.text == "Which Doom did you mean?"
     assert [o.command for o in notification.options] == [
-        "/identify doom-1993 Doom",
-        "/identify doom-2016 Doom",
+        f"/identify doom-1993 #{game_id}",
+        f"/identify doom-2016 #{game_id}",
     ]
     assert uow.committed_games[game_id].lookup.value == "ambiguous"
 

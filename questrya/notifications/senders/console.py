@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import redis
 import redis.asyncio as aioredis
 
 from questrya.notifications.domain import Notification
@@ -36,6 +37,10 @@ def _payload(notification: Notification) -> dict[str, object]:
     }
 
 
+class InboxUnavailable(Exception):
+    """Redis cannot be reached, so pushed messages cannot be read now (they wait there)."""
+
+
 class ConsoleInbox:
     """The console's side: take the messages pushed to one chat, oldest first."""
 
@@ -44,10 +49,12 @@ class ConsoleInbox:
 
     async def take(self, chat_id: str) -> list[InboxMessage]:
         key = INBOX_KEY.format(chat_id=chat_id)
-        waiting = await self._redis.hgetall(key)
-        if not waiting:
-            return []
-        await self._redis.hdel(key, *waiting)
+        try:
+            waiting = await self._redis.hgetall(key)
+            if waiting:
+                await self._redis.hdel(key, *waiting)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            raise InboxUnavailable(str(error)) from error
         return sorted((_message(int(nid), raw) for nid, raw in waiting.items()), key=_by_id)
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import redis.asyncio as aioredis
+from telegram import Bot
 
 from questrya.notifications.senders.base import Sender
 from questrya.notifications.senders.console import ConsoleSender
+from questrya.notifications.senders.telegram import TelegramSender
 from questrya.settings import Settings
 
 
 def build_senders(settings: Settings, connection: aioredis.Redis) -> dict[str, Sender]:
     senders: list[Sender] = [ConsoleSender(connection)]
+    if settings.telegram_token:
+        bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url)
+        senders.append(TelegramSender(bot, connection))
     return {sender.platform: sender for sender in senders}

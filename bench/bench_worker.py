@@ -1,0 +1,244 @@
+"""Metadata jobs per second on one RQ forking worker, against RQ's own no-op job rate on the same
+worker, in the same run, on a private redis-server and a SQLite file.
+
+Run alone: .venv/bin/python -m bench.bench_worker
+
+The horse of a no-op job imports this module to find `noop`: keep its imports to what the
+`questrya worker` process has loaded already, so the baseline measures RQ, not our imports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+from rq.job import Job, JobStatus
+
+from bench.common import (
+    REPO_ROOT,
+    BenchResult,
+    Ratio,
+    format_count,
+    format_seconds,
+    print_result,
+    timed,
+)
+from questrya.common.jobs import METADATA_QUEUE, JobRequest
+from questrya.common.values import ChatAddress
+from questrya.orm.database import create_engine, create_session_factory, upgrade_database
+from questrya.settings import ENV_PREFIX
+from questrya.unit_of_work import SqlUnitOfWork
+from questrya.workers.queues import RqJobQueue, connect
+from questrya.workers.redis_server import EmbeddedRedis
+
+JOB_COUNT = 300
+NOOP_QUEUE = "bench-noop"
+NOOP_JOB = "bench.bench_worker.noop"
+BENCH_CHAT = ChatAddress("console", "bench-chat")
+# Set by the issue that will speed the worker up: metadata jobs at half RQ's no-op rate or more.
+RATIO_GOAL = 0.5
+WORKER_TIMEOUT_SECONDS = 240
+LOG_TAIL_CHARACTERS = 2_000
+
+
+def noop() -> None:
+    """A job that does nothing: what RQ's forking worker costs per job on its own."""
+
+
+@dataclass(frozen=True)
+class BurstFigures:
+    """One `questrya worker --burst` run over one queue of jobs."""
+
+    queue: str
+    jobs: int
+    outcomes: Counter[str]
+    command_seconds: float
+    first_start_to_last_start: float
+
+    @property
+    def jobs_per_second(self) -> float:
+        """Job cycles a second: the starts of consecutive jobs are one fork, run, exit apart."""
+        return (self.jobs - 1) / self.first_start_to_last_start
+
+
+def run() -> BenchResult:
+    """Queue the jobs, run a burst worker on each queue, lay the figures out."""
+    with tempfile.TemporaryDirectory(prefix="qb-") as name, EmbeddedRedis(Path(name)) as redis_url:
+        directory = Path(name)
+        database_url = f"sqlite+aiosqlite:///{directory / 'questrya.db'}"
+        connection = connect(redis_url)
+        metadata_ids = asyncio.run(add_games(database_url, connection, JOB_COUNT))
+        noop_ids = enqueue_noops(connection, JOB_COUNT)
+        environment = worker_environment(directory, database_url, redis_url)
+        noop = run_burst(NOOP_QUEUE, noop_ids, environment, connection)
+        metadata = run_burst(METADATA_QUEUE, metadata_ids, environment, connection)
+        connection.close()
+    return build_result(metadata, noop)
+
+
+async def add_games(database_url: str, connection: redis.Redis, count: int) -> list[str]:
+    """`count` catalog games added to one player's backlog by the games service, which queues
+    one metadata lookup each on RQ; return the job ids."""
+    await upgrade_database(database_url)
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    job_queue = RqJobQueue(connection)
+    try:
+        await _add_catalog_games(lambda: SqlUnitOfWork(sessions, job_queue), count)
+    finally:
+        await engine.dispose()
+    return list(job_queue.queued_ids)
+
+
+async def _add_catalog_games(uow_factory: Callable[[], SqlUnitOfWork], count: int) -> None:
+    # Imported here: at the top they would slow every no-op horse (see the module docstring).
+    from questrya.games import service as game_service
+    from questrya.metadata.providers.offline import catalog_titles
+    from questrya.users import service as user_service
+
+    player = await user_service.register(
+        uow=uow_factory(), platform=BENCH_CHAT.platform, external_id="bench", display_name="Bench"
+    )
+    for title in catalog_titles()[:count]:
+        await game_service.add_to_backlog(
+            uow=uow_factory(), player_id=player.id, title=title, added_in=BENCH_CHAT
+        )
+
+
+def enqueue_noops(connection: redis.Redis, count: int) -> list[str]:
+    """`count` no-op jobs, queued the way the services queue theirs (retry policy, unique id)."""
+    job_queue = RqJobQueue(connection)
+    for number in range(count):
+        job_queue.enqueue(JobRequest(function=NOOP_JOB, job_id=f"noop-{number}", queue=NOOP_QUEUE))
+    return list(job_queue.queued_ids)
+
+
+def worker_environment(directory: Path, database_url: str, redis_url: str) -> dict[str, str]:
+    """This process's environment without its QUESTRYA_* settings, plus the bench's own."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(ENV_PREFIX) and name != "PYTHONDONTWRITEBYTECODE"
+    }
+    return environment | {
+        f"{ENV_PREFIX}DATA_DIR": str(directory),
+        f"{ENV_PREFIX}DATABASE_URL": database_url,
+        f"{ENV_PREFIX}REDIS_URL": redis_url,
+        f"{ENV_PREFIX}METADATA_PROVIDER": "offline",
+        # Bytecode is cached (in the temp dir, not the source tree), as in the production image,
+        # which installs Questrya compiled: else every horse compiles our modules again.
+        "PYTHONPYCACHEPREFIX": str(directory / "pycache"),
+    }
+
+
+def run_burst(
+    queue: str, job_ids: Sequence[str], environment: dict[str, str], connection: redis.Redis
+) -> BurstFigures:
+    """Run `questrya worker --burst <queue>` (RQ's forking Worker) until the queue is empty."""
+    log_path = Path(environment[f"{ENV_PREFIX}DATA_DIR"]) / f"worker-{queue}.log"
+    with log_path.open("wb") as log, timed() as command:
+        finished = subprocess.run(
+            [sys.executable, "-m", "questrya.cli", "worker", "--burst", queue],
+            cwd=REPO_ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=WORKER_TIMEOUT_SECONDS,
+            check=False,
+        )
+    if finished.returncode != 0:
+        tail = log_path.read_text(errors="replace")[-LOG_TAIL_CHARACTERS:]
+        raise RuntimeError(f"the {queue} worker exited with {finished.returncode}:\n{tail}")
+    jobs = Job.fetch_many(list(job_ids), connection=connection)
+    return BurstFigures(
+        queue=queue,
+        jobs=len(job_ids),
+        outcomes=Counter(_outcome(job) for job in jobs),
+        command_seconds=command.seconds,
+        first_start_to_last_start=_first_start_to_last_start(jobs),
+    )
+
+
+def _outcome(job: Job | None) -> str:
+    if job is None or job.get_status() != JobStatus.FINISHED:
+        return "failed" if job is not None and job.is_failed else "not run"
+    return str(job.return_value())
+
+
+def _first_start_to_last_start(jobs: Sequence[Job | None]) -> float:
+    starts = [job.started_at for job in jobs if job is not None and job.started_at is not None]
+    if len(starts) < 2:
+        raise RuntimeError("fewer than two jobs ran: nothing to time")
+    return (max(starts) - min(starts)).total_seconds()
+
+
+def build_result(metadata: BurstFigures, noop: BurstFigures) -> BenchResult:
+    """The table, the ratio and its goal."""
+    ratio = metadata.jobs_per_second / noop.jobs_per_second
+    return BenchResult(
+        title="Metadata jobs on one RQ forking worker (SQLite, offline provider)",
+        module="bench.bench_worker",
+        headers=[
+            "queue",
+            "jobs",
+            "outcomes",
+            "first to last job start (s)",
+            "jobs/s",
+            "ms/job",
+            "worker process (s)",
+        ],
+        rows=[_row(figures) for figures in (metadata, noop)],
+        ratios=[
+            Ratio(
+                "metadata jobs/s ÷ no-op jobs/s",
+                ratio,
+                f">= {RATIO_GOAL} (later issue)",
+                ratio >= RATIO_GOAL,
+            )
+        ],
+        notes=_notes(),
+    )
+
+
+def _row(figures: BurstFigures) -> list[str]:
+    label = "metadata: fetch_game_metadata" if figures.queue == METADATA_QUEUE else "no-op job"
+    outcomes = ", ".join(f"{count} {name}" for name, count in figures.outcomes.most_common())
+    return [
+        label,
+        format_count(figures.jobs),
+        outcomes,
+        format_seconds(figures.first_start_to_last_start),
+        f"{figures.jobs_per_second:.1f}",
+        f"{1000 / figures.jobs_per_second:.1f}",
+        format_seconds(figures.command_seconds),
+    ]
+
+
+def _notes() -> list[str]:
+    return [
+        f"Each queue gets {format_count(JOB_COUNT)} jobs and one `questrya worker --burst <queue>`"
+        " process: RQ's forking `Worker`, one work horse forked per job, as in production.",
+        "jobs/s = (jobs − 1) ÷ (last job's start − first job's start), from RQ's own job"
+        " timestamps: each interval is one whole cycle (run, exit, dequeue, fork). The worker"
+        " process column adds start-up (imports, database check; for the first process also"
+        " filling the bytecode cache in the temp dir), which jobs/s leaves out.",
+        "The metadata jobs are queued by games_service.add_to_backlog (catalog titles, one"
+        " player); each also queues a notification delivery, which this worker does not run"
+        " (notifications queue not listened to).",
+    ]
+
+
+def main() -> None:
+    print_result(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Building and running the Telegram bot: every handler is registered in `register_handlers`."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import signal
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bots.chat import ChatRouter
+from bots.telegram.handlers import TelegramHandlers
+
+MAX_RETRIES_ON_429 = 3
+ROUTER_KEY = "questrya_router"
+
+
+def build_application(token: str, api_url: str, router: ChatRouter) -> Application:  # type: ignore[type-arg]
+    """A python-telegram-bot Application talking to `api_url` (Telegram's, or a local one)."""
+    application = (
+        Application.builder()
+        .token(token)
+        .base_url(api_url)
+        .base_file_url(api_url.replace("/bot", "/file/bot"))
+        .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES_ON_429))
+        .build()
+    )
+    register_handlers(application, router)
+    application.bot_data[ROUTER_KEY] = router
+    return application
+
+
+def register_handlers(application: Application, router: ChatRouter) -> None:  # type: ignore[type-arg]
+    """Every handler of the bot, in one place."""
+    handlers = TelegramHandlers(router)
+    application.add_handler(CommandHandler(list(router.commands), handlers.on_command))
+    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    # In private chats anything else (unknown commands, plain text) gets the router's hint;
+    # in groups the bot stays quiet about messages that are not for it.
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, handlers.on_command)
+    )
+    application.add_error_handler(handlers.on_error)
+
+
+async def publish_command_menu(application: Application) -> None:  # type: ignore[type-arg]
+    """The command menu Telegram shows next to the text box (setMyCommands)."""
+    router: ChatRouter = application.bot_data[ROUTER_KEY]
+    menu = [
+        BotCommand(name, command.summary[:256])
+        for name, command in router.commands.items()
+        if command.listed
+    ]
+    await application.bot.set_my_commands(menu)
+
+
+async def run_polling(application: Application) -> None:  # type: ignore[type-arg]
+    """Long polling until SIGINT or SIGTERM."""
+    async with application:
+        await publish_command_menu(application)
+        await application.start()
+        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)  # type: ignore[union-attr]
+        await _until_stopped()
+        await application.updater.stop()  # type: ignore[union-attr]
+        await application.stop()
+
+
+async def run_webhook(
+    application: Application,  # type: ignore[type-arg]
+    *,
+    webhook_url: str,
+    listen: str,
+    port: int,
+    secret_token: str | None,
+) -> None:
+    """Webhook mode, for several instances behind a load balancer."""
+    async with application:
+        await publish_command_menu(application)
+        await application.start()
+        await application.updater.start_webhook(  # type: ignore[union-attr]
+            listen=listen,
+            port=port,
+            url_path=urlsplit(webhook_url).path.lstrip("/"),
+            webhook_url=webhook_url,
+            secret_token=secret_token or secrets.token_urlsafe(32),
+            allowed_updates=Update.ALL_TYPES,
+        )
+        await _until_stopped()
+        await application.updater.stop()  # type: ignore[union-attr]
+        await application.stop()
+
+
+async def _until_stopped() -> None:
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stopped.set)
+    await stopped.wait()

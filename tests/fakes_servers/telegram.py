@@ -1,0 +1,337 @@
+"""A fake Telegram Bot API server, for end-to-end tests with the real python-telegram-bot.
+
+    async with FakeBotApi(token="123:ABC", bot_username="QuestryaBot") as api:
+        app = ApplicationBuilder().token(api.token).base_url(api.base_url).build()
+        alice = api.user(42, "Alice")
+        api.send_command(api.private_chat(alice), alice, "/add Hades")
+        [reply] = await api.wait_for("sendMessage")
+
+It answers `POST|GET /bot<token>/<method>` as the real API does: the same JSON shapes, error
+codes and descriptions, for form, multipart or JSON bodies. It keeps the chats' messages, so
+edits, replies and button presses refer to real messages, and it records every call. It can
+be told to refuse the next calls (429 with retry_after, 5xx), to act as if removed from a chat
+(403), or to enforce a global messages-per-second limit. Webhooks are stored, never called.
+Methods are in telegram_methods.py, the shapes of users, chats and entities in
+telegram_updates.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+
+from tests.fakes_servers import json_response
+from tests.fakes_servers import telegram_updates as shapes
+from tests.fakes_servers.telegram_methods import SEND_METHODS, BotApiMethods, UploadedFile
+from tests.fakes_servers.telegram_updates import JSON, ApiError
+
+__all__ = ["Call", "FakeBotApi", "UploadedFile"]
+
+# Parameters the API reads as plain strings even when they look like JSON ("42", "true").
+STRING_PARAMS = frozenset(
+    {"text", "caption", "parse_mode", "photo", "question", "callback_query_id", "url", "data"}
+    | {"inline_message_id", "language_code", "secret_token", "ip_address", "action"}
+)
+
+
+@dataclass
+class Call:
+    """One request: `method` as the API names it ("sendMessage"), `params` with nested JSON
+    decoded, `time` = time.monotonic() at arrival; `status` and `response` (the JSON answer)
+    stay None while a long poll waits."""
+
+    method: str
+    params: JSON
+    time: float
+    status: int | None = None
+    response: JSON | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == HTTPStatus.OK
+
+    @property
+    def result(self) -> Any:
+        """The answer's `result`, e.g. the sent Message as a dict."""
+        assert self.response is not None, f"{self} has no answer yet"
+        assert self.response["ok"], f"{self} was refused: {self.response}"
+        return self.response["result"]
+
+    def __str__(self) -> str:
+        return f"{self.method} -> {self.status} {self.params}"
+
+
+@dataclass
+class _Fault:
+    method: str
+    error: ApiError
+    remaining: int
+    chat_id: int | None
+
+
+class FakeBotApi(BotApiMethods):
+    def __init__(
+        self,
+        token: str = "123:ABC",  # noqa: S107 - a fake's token
+        bot_username: str = "QuestryaBot",
+        *,
+        bot_name: str = "Questrya",
+        long_poll_cap: float = 1.0,
+        max_messages_per_second: float | None = None,
+    ) -> None:
+        super().__init__(token, bot_username, bot_name, long_poll_cap)
+        self.max_messages_per_second = max_messages_per_second
+        self.url = ""
+        self.calls: list[Call] = []
+        self._faults: list[_Fault] = []
+        self._blocked: set[int] = set()
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"{self.url}/file/bot"
+
+    async def __aenter__(self) -> Self:
+        app = web.Application(client_max_size=50 * 1024 * 1024)  # the API takes 50 MB files
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)  # the log would show the token
+        await self._runner.setup()
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        await web.SockSite(self._runner, listener).start()
+        self.url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._closing = True
+        self._wake()  # waiting long polls answer now rather than hold up the shutdown
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        asked = request.match_info["method"]
+        name, handler = self.methods.get(asked.lower(), (asked, None))
+        call = Call(name, {}, time.monotonic())
+        self.calls.append(call)
+        try:
+            call.params = await _read_params(request)
+            if request.match_info["token"] != self.token:
+                raise ApiError(401, "Unauthorized")
+            if handler is None:
+                raise ApiError(404, "Not Found: method not found")
+            self._refuse_if_told(call)
+            if name == "getUpdates":
+                result = await self.get_updates(call.params)
+            else:
+                result = handler(call.params)
+            body: JSON = {"ok": True, "result": result}
+            if name in ("setWebhook", "deleteWebhook"):
+                body["description"] = f"Webhook was {'set' if self.webhook['url'] else 'deleted'}"
+            call.status = HTTPStatus.OK
+        except ApiError as error:
+            call.status, body = error.status, error.body()
+        call.response = body
+        return json_response(body, status=call.status)
+
+    def _refuse_if_told(self, call: Call) -> None:
+        chat_id = self.chat_id_of(call.params)
+        for fault in self._faults:
+            if fault.method.lower() == call.method.lower() and fault.chat_id in (None, chat_id):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                raise fault.error
+        if chat_id in self._blocked:
+            kind = self.chats[chat_id]["type"] if chat_id in self.chats else "group"
+            raise ApiError(
+                403,
+                "Forbidden: bot was blocked by the user"
+                if kind == "private"
+                else f"Forbidden: bot was kicked from the {kind} chat",
+            )
+        if call.method in SEND_METHODS and self.max_messages_per_second is not None:
+            now = time.monotonic()
+            self._send_times = [t for t in self._send_times if t > now - 1.0]
+            if len(self._send_times) >= self.max_messages_per_second:
+                raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+
+    # -- what tests read --------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    async def wait_for(
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None = None,
+        count: int = 1,
+        timeout: float = 10.0,  # noqa: ASYNC109 - the deadline is the point of the helper
+    ) -> list[Call]:
+        """All answered calls to `method` matching `predicate`, once there are `count`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            matching = [
+                call
+                for call in self.calls_to(method)
+                if call.status is not None and (predicate is None or predicate(call))
+            ]
+            if len(matching) >= count:
+                return matching
+            if time.monotonic() >= deadline:
+                polls = len(self.calls_to("getUpdates"))
+                others = "\n".join(str(c) for c in self.calls if c.method != "getUpdates")
+                raise AssertionError(
+                    f"waited {timeout} s for {count} matching {method} call(s), got "
+                    f"{len(matching)}; calls besides {polls} getUpdates:\n{others or '(none)'}"
+                )
+            await asyncio.sleep(0.01)
+
+    def messages(self, chat_id: int) -> list[JSON]:
+        """The chat as it stands now, oldest first: edits applied, deleted messages gone."""
+        return list(self._history[chat_id].values())
+
+    def bot_messages(self, chat_id: int) -> list[JSON]:
+        return [m for m in self.messages(chat_id) if m["from"]["id"] == self.bot_user["id"]]
+
+    def duplicates(self) -> dict[tuple[int, str], int]:
+        """(chat_id, content) -> times, for each content the bot delivered more than once."""
+        return {key: times for key, times in self._sent_contents.items() if times > 1}
+
+    @property
+    def pending_updates(self) -> list[JSON]:
+        """Updates fed and not yet confirmed by a getUpdates offset."""
+        return list(self._updates)
+
+    # -- misbehaviour -----------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        status: int = 429,
+        retry_after: int = 2,
+        times: int = 1,
+        chat_id: int | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Refuse the next `times` calls to `method` (about `chat_id` only, if given)."""
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            error = ApiError(status, f"Too Many Requests: retry after {retry_after}", retry_after)
+        else:
+            error = ApiError(status, description or HTTPStatus(status).phrase)
+        self._faults.append(_Fault(method, error, times, chat_id))
+
+    def block_chat(self, chat_id: int) -> None:
+        """From now on every call about this chat answers 403, as after a kick or a block."""
+        self._blocked.add(chat_id)
+
+    def unblock_chat(self, chat_id: int) -> None:
+        self._blocked.discard(chat_id)
+
+    # -- feeding updates --------------------------------------------------------------------
+
+    def user(self, user_id: int, first_name: str, username: str | None = None) -> JSON:
+        self.users[user_id] = shapes.user(user_id, first_name, username)
+        return self.users[user_id]
+
+    def private_chat(self, of_user: JSON) -> JSON:
+        chat = self.chats[of_user["id"]] = shapes.private_chat(of_user)
+        self._members[chat["id"]][of_user["id"]] = "member"
+        return chat
+
+    def group_chat(self, chat_id: int, title: str, kind: str = "group") -> JSON:
+        """A group (negative id; a supergroup's starts with -100) that the bot is in."""
+        chat = self.chats[chat_id] = shapes.group_chat(chat_id, title, kind)
+        self._members[chat_id].setdefault(self.bot_user["id"], "member")
+        return chat
+
+    def set_admins(self, chat: JSON, *admins: JSON, owner: JSON | None = None) -> None:
+        """Who getChatMember / getChatAdministrators report as administrators and owner."""
+        for member, status in [*((a, "administrator") for a in admins), (owner, "creator")]:
+            if member is not None:
+                self.users.setdefault(member["id"], member)
+                self._members[chat["id"]][member["id"]] = status
+
+    def send_text(self, chat: JSON, sender: JSON, text: str) -> int:
+        """A message typed by `sender` in `chat`, commands marked as a client marks them;
+        returns its update_id."""
+        self.users.setdefault(sender["id"], sender)
+        self.chats.setdefault(chat["id"], chat)
+        self._members[chat["id"]].setdefault(sender["id"], "member")
+        entities = shapes.command_entities(text)
+        fields = {"text": text, **({"entities": entities} if entities else {})}
+        message = self._store(chat, sender, fields)
+        return self.push_update({"message": message})
+
+    def send_command(self, chat: JSON, sender: JSON, command: str) -> int:
+        """Type a command ("/add Hades", "/add@QuestryaBot Hades"); returns the update_id."""
+        entities = shapes.command_entities(command)
+        if not entities or entities[0]["offset"] != 0:
+            raise ValueError(f"{command!r} does not start with a /command")
+        return self.send_text(chat, sender, command)
+
+    def press_button(
+        self, chat: JSON, sender: JSON, message: JSON | int, callback_data: str
+    ) -> int:
+        """A press on one of the current inline buttons of a message; returns the update_id."""
+        message_id = message if isinstance(message, int) else message["message_id"]
+        current = self._history[chat["id"]].get(message_id)
+        if current is None:
+            raise ValueError(f"no message {message_id} in chat {chat['id']}")
+        keyboard = current.get("reply_markup", {}).get("inline_keyboard", [])
+        offered = [button.get("callback_data") for row in keyboard for button in row]
+        if callback_data not in offered:
+            raise ValueError(f"message {message_id} offers {offered}, not {callback_data!r}")
+        query_id = str(4_000_000_000_000_000_000 + self._next_update_id)
+        self._callback_queries.add(query_id)
+        query = {
+            "id": query_id,
+            "from": sender,
+            "message": current,
+            "chat_instance": str(abs(chat["id"]) * 7919 + 5_000_000_000),
+            "data": callback_data,
+        }
+        return self.push_update({"callback_query": query})
+
+
+async def _read_params(request: web.Request) -> JSON:
+    """Query string plus body (form, multipart or JSON), with nested JSON values decoded."""
+    raw: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json" and request.can_read_body:
+        try:
+            raw.update(await request.json())
+        except ValueError as error:
+            raise ApiError.bad_request("can't parse JSON request body") from error
+    elif request.can_read_body:
+        for key, value in (await request.post()).items():
+            if isinstance(value, web.FileField):
+                raw[key] = UploadedFile(value.filename, value.content_type, value.file.read())
+            else:
+                raw[key] = value
+    return {key: _decode(key, value) for key, value in raw.items()}
+
+
+def _decode(key: str, value: Any) -> Any:
+    if not isinstance(value, str) or key in STRING_PARAMS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
