@@ -19,9 +19,12 @@ from questrya.common.errors import (
     QuestryaError,
 )
 from questrya.common.text import clean_text, shorten
+from questrya.games import service as game_service
+from questrya.metadata import service as metadata_service
 from questrya.users import service as user_service
 
 MAX_ECHOED_COMMAND = 32
+MAX_SUGGESTIONS = 25  # Discord's cap on autocomplete choices
 
 
 class ChatRouter:
@@ -58,6 +61,15 @@ class ChatRouter:
             return await command.handler(context, arguments)
         except QuestryaError as error:
             return render_error(error, command, arguments)
+
+    async def suggest_titles(self, speaker: Speaker, typed: str, *, catalog: bool) -> list[str]:
+        """Titles for autocomplete: the player's own games, then (for /add) the catalog."""
+        context = await self._context(speaker)
+        own = await game_service.suggest_titles(
+            uow=self._uow_factory(), player_id=context.player_id, typed=typed
+        )
+        extra = metadata_service.suggest_catalog_titles(typed) if catalog else []
+        return list(dict.fromkeys([*own, *extra]))[:MAX_SUGGESTIONS]
 
     async def _context(self, speaker: Speaker) -> Context:
         player = await user_service.register(

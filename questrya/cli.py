@@ -122,6 +122,21 @@ def telegram(webhook_url: str | None) -> None:
         _run_with_app(settings, redis_url, lambda app: run_telegram(app, webhook_url=webhook_url))
 
 
+@cli.command()
+def discord() -> None:
+    """The Discord bot: slash commands over the gateway."""
+    from bots.discord.runner import run_discord
+
+    settings = _settings()
+    if settings.discord_token is None:
+        raise click.ClickException(
+            "QUESTRYA_DISCORD_TOKEN is not set: create an application in Discord's developer "
+            "portal and set its bot token."
+        )
+    with redis_for(settings) as redis_url:
+        _run_with_app(settings, redis_url, run_discord)
+
+
 @cli.group()
 def db() -> None:
     """Database maintenance."""

@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
+    discord_guild_id: int | None = None  # sync commands to this one server (development)
     metadata_provider: MetadataProvider = "offline"
     rawg_api_key: SecretStr | None = Field(default=None, validate_default=True)
     rawg_api_url: str = "https://api.rawg.io/api"

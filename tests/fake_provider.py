@@ -69,3 +69,6 @@ class RecordingSender:
         if self.gone:
             raise ChatGone("403 Forbidden: bot was kicked")
         self.sent.append(notification)
+
+    async def aclose(self) -> None:
+        return None

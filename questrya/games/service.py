@@ -16,6 +16,7 @@ from questrya.common.errors import (
 )
 from questrya.common.jobs import METADATA_QUEUE, JobRequest
 from questrya.common.matching import match_title
+from questrya.common.text import fold
 from questrya.common.values import (
     OPEN_STATUSES,
     ChatAddress,
@@ -124,6 +125,16 @@ async def record_lookup_miss(*, uow: UnitOfWork, game_id: int, ambiguous: bool) 
         if game is not None:
             game.leave_unidentified(ambiguous=ambiguous)
             await _save(uow, game)
+
+
+async def suggest_titles(
+    *, uow: UnitOfWork, player_id: int, typed: str, limit: int = 25
+) -> list[str]:
+    """The player's titles that contain what was typed so far (for autocomplete), A to Z."""
+    wanted = fold(typed)
+    async with uow:
+        titles = await uow.games.list_titles(player_id)
+    return sorted(t for t in titles.values() if wanted in fold(t))[:limit]
 
 
 async def has_title(*, uow: UnitOfWork, player_id: int, title: str) -> bool:

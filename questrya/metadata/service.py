@@ -6,18 +6,21 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from questrya.common.jobs import METADATA_QUEUE, JobRequest
+from questrya.common.text import fold
 from questrya.common.values import ChatAddress
 from questrya.games import service as game_service
 from questrya.games.schemas import GameRead
 from questrya.metadata.domain import GameFacts, describe, labelled
 from questrya.metadata.matching import Decision, Verdict, decide
 from questrya.metadata.providers.base import MetadataProvider
+from questrya.metadata.providers.offline import catalog_titles
 from questrya.notifications import service as notification_service
 from questrya.unit_of_work import UnitOfWork
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 APPLY_CHOICE_JOB = "questrya.workers.tasks.metadata.apply_chosen_facts"
 REFRESH_BATCH_SIZE = 500
+MIN_SUGGESTION_LENGTH = 2
 
 
 async def fetch_for_game(
@@ -62,6 +65,14 @@ async def choose(*, uow: UnitOfWork, player_id: int, title: str, source_id: str)
         )
         await uow.commit()
     return game
+
+
+def suggest_catalog_titles(typed: str, *, limit: int = 25) -> list[str]:
+    """Well-known titles that contain what was typed so far, from the bundled catalog."""
+    wanted = fold(typed)
+    if len(wanted) < MIN_SUGGESTION_LENGTH:
+        return []
+    return [title for title in catalog_titles() if wanted in fold(title)][:limit]
 
 
 async def refresh_scores(

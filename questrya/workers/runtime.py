@@ -60,6 +60,7 @@ async def job_context(settings: Settings, connection: redis.Redis) -> AsyncItera
     engine = create_engine(settings.effective_database_url)
     async_redis = aioredis.Redis(connection_pool=_async_pool(connection))
     provider = build_provider(settings, async_redis)
+    senders = build_senders(settings, async_redis)
     sessions = create_session_factory(engine)
     job_queue = RqJobQueue(connection)
     try:
@@ -68,9 +69,11 @@ async def job_context(settings: Settings, connection: redis.Redis) -> AsyncItera
             uow_factory=lambda: SqlUnitOfWork(sessions, job_queue),
             redis=async_redis,
             provider=provider,
-            senders=build_senders(settings, async_redis),
+            senders=senders,
         )
     finally:
+        for sender in senders.values():
+            await sender.aclose()
         await provider.aclose()
         await async_redis.aclose()
         await engine.dispose()

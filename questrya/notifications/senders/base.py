@@ -23,3 +23,7 @@ class Sender(Protocol):
     async def send(self, notification: Notification) -> None:
         """Deliver it, waiting out short rate limits; raise ChatGone or DeliveryFailed."""
         ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...

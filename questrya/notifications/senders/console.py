@@ -28,6 +28,9 @@ class ConsoleSender:
         key = INBOX_KEY.format(chat_id=notification.address.chat_id)
         await self._redis.hsetnx(key, str(notification.id), json.dumps(_payload(notification)))
 
+    async def aclose(self) -> None:
+        """The Redis connection belongs to the caller."""
+
 
 def _payload(notification: Notification) -> dict[str, object]:
     return {

@@ -54,6 +54,9 @@ class TelegramSender:
                 raise DeliveryFailed(f"Telegram unavailable: {error.message}") from error
         raise DeliveryFailed("Telegram kept answering 429")
 
+    async def aclose(self) -> None:
+        await self._bot.shutdown()
+
     async def _deliver(self, notification: Notification) -> Message:
         text = html.escape(notification.text, quote=False)
         markup = keyboard(notification)

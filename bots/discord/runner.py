@@ -1,0 +1,23 @@
+"""Running the Discord bot against a wired application."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bots.chat import build_router
+from bots.discord.client import QuestryaBot
+from questrya.notifications.senders.discord import use_discord_endpoints
+
+if TYPE_CHECKING:
+    from questrya.bootstrap import App
+
+
+async def run_discord(app: App) -> None:
+    """Connect to the gateway and serve until stopped."""
+    settings = app.settings
+    if settings.discord_token is None:
+        raise ValueError("QUESTRYA_DISCORD_TOKEN is not set")
+    use_discord_endpoints(settings.discord_api_url, settings.discord_gateway_url)
+    bot = QuestryaBot(build_router(app.uow_factory), sync_guild_id=settings.discord_guild_id)
+    async with bot:
+        await bot.start(settings.discord_token.get_secret_value())
