@@ -63,14 +63,17 @@ RAW = "raw HTTP loop (no PTB)"
 
 
 class TimedBotApi(FakeBotApi):
-    """The fake Bot API, noting when a getUpdates first returns updates."""
+    """The fake Bot API, noting when (and at what CPU time of this process) a getUpdates first
+    returns updates."""
 
     first_delivery: float | None = None
+    first_delivery_cpu = 0.0
 
     async def get_updates(self, params: JSON) -> list[JSON]:
         updates = await super().get_updates(params)
         if updates and self.first_delivery is None:
             self.first_delivery = time.monotonic()
+            self.first_delivery_cpu = time.process_time()
         return updates
 
 
@@ -104,6 +107,7 @@ class RunFigures:
     failed: int
     polls_with_updates: int
     seconds: float
+    fake_cpu_share: float
 
     @property
     def updates_per_second(self) -> float:
@@ -173,16 +177,19 @@ async def measure(bot: Bot, number: int, mix: Sequence[Line], directory: Path) -
     run_dir = directory / f"run-{number}"
     run_dir.mkdir()
     lines = bot.lines(mix)
-    async with TimedBotApi() as api, _bot_process(bot, api, run_dir, directory) as process:
-        await _wait_until_ready(api, bot, process, run_dir)
-        players = {
-            line.player: api.user(10_000 + line.player, f"Player {line.player}") for line in lines
-        }
-        chats = {player: api.private_chat(user) for player, user in players.items()}
+    async with TimedBotApi() as api, BotProcess(bot, api, run_dir, directory) as process:
+        await _wait_until_ready(api, bot, process)
+        users = {line.player: api.user(10_000 + line.player, f"P{line.player}") for line in lines}
+        chats = {player: api.private_chat(user) for player, user in users.items()}
         for line in lines:
-            api.send_command(chats[line.player], players[line.player], line.text)
-        replies = await _wait_for_replies(api, len(lines), process, run_dir)
+            api.send_command(chats[line.player], users[line.player], line.text)
+        replies = await _wait_for_replies(api, len(lines), process)
         assert api.first_delivery is not None
+        # This process is the fake server (and a 20 ms poll of its calls): its CPU share while
+        # the bot worked says how busy the fake was.
+        fake_cpu = (time.process_time() - api.first_delivery_cpu) / (
+            time.monotonic() - api.first_delivery
+        )
         return RunFigures(
             bot=bot.name,
             run=sum(1 for earlier in SCHEDULE[:number] if earlier == bot.name),
@@ -193,6 +200,7 @@ async def measure(bot: Bot, number: int, mix: Sequence[Line], directory: Path) -
                 1 for call in api.calls_to("getUpdates") if call.status and call.result
             ),
             seconds=replies[-1].time - api.first_delivery,
+            fake_cpu_share=fake_cpu,
         )
 
 
@@ -237,7 +245,7 @@ def _environment(
         yield environment
 
 
-class _BotProcess:
+class BotProcess:
     """`async with`: the bot started in a subprocess, stopped with SIGTERM on the way out."""
 
     def __init__(self, bot: Bot, api: FakeBotApi, run_dir: Path, directory: Path) -> None:
@@ -279,11 +287,7 @@ class _BotProcess:
             self._stack.close()
 
 
-def _bot_process(bot: Bot, api: FakeBotApi, run_dir: Path, directory: Path) -> _BotProcess:
-    return _BotProcess(bot, api, run_dir, directory)
-
-
-async def _wait_until_ready(api: FakeBotApi, bot: Bot, process: _Process, run_dir: Path) -> None:
+async def _wait_until_ready(api: FakeBotApi, bot: Bot, process: _Process) -> None:
     """Until the bot has published its menu (if it does) and a getUpdates is waiting."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while True:
@@ -299,9 +303,7 @@ async def _wait_until_ready(api: FakeBotApi, bot: Bot, process: _Process, run_di
         await asyncio.sleep(POLL_SECONDS)
 
 
-async def _wait_for_replies(
-    api: FakeBotApi, count: int, process: _Process, run_dir: Path
-) -> list[Call]:
+async def _wait_for_replies(api: FakeBotApi, count: int, process: _Process) -> list[Call]:
     """The first `count` answered replies, in arrival order."""
     deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
     replies: list[Call] = []
@@ -352,6 +354,7 @@ def build_result(figures: Sequence[RunFigures]) -> BenchResult:
             "first getUpdates to last reply (s)",
             "updates/s",
             "ms/update",
+            "fake server CPU",
         ],
         rows=[_row(f, best(figures, f.bot)) for f in figures],
         ratios=[
@@ -383,6 +386,7 @@ def _row(figures: RunFigures, best_run: RunFigures) -> list[str]:
         format_seconds(figures.seconds),
         f"{figures.updates_per_second:.1f}",
         f"{1000 / figures.updates_per_second:.2f}",
+        f"{figures.fake_cpu_share:.0%}",
     ]
 
 

@@ -144,7 +144,17 @@ async def _title_with_trailing_number(context: Context, arguments: Arguments) ->
 @functools.cache
 def command_table() -> dict[str, Command]:
     """Every command, in the order /help lists them."""
-    commands = [
+    from bots.group_commands import group_commands
+    from bots.link_commands import link_commands
+    from bots.next_commands import next_commands
+
+    commands = [*backlog_commands(), *next_commands(), *group_commands(), *link_commands()]
+    return {command.name: command for command in commands}
+
+
+def backlog_commands() -> list[Command]:
+    """The commands of a player's own list."""
+    return [
         Command("start", "/start", "/start", "a short guide", parsing.no_arguments, start),
         Command("help", "/help", "/help", "this list", parsing.no_arguments, show_help),
         Command(
@@ -206,4 +216,3 @@ def command_table() -> dict[str, Command]:
             listed=False,
         ),
     ]
-    return {command.name: command for command in commands}

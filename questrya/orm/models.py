@@ -195,6 +195,31 @@ class JobOutboxRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class GroupFeedRow(Base):
+    """A group chat's feed switch: whether members' completions are posted there."""
+
+    __tablename__ = "group_feeds"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    feed_enabled: Mapped[bool] = mapped_column(default=False)
+    changed_at: Mapped[datetime | None]
+
+
+class GroupMemberRow(Base):
+    """A player seen in a group chat, and whether they share their completions there."""
+
+    __tablename__ = "group_members"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    player_id: Mapped[int] = mapped_column(
+        ForeignKey("players.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    joined_at: Mapped[datetime]
+    shares: Mapped[bool] = mapped_column(default=False)
+
+
 def dialect_insert(session: AsyncSession, table: type[Base]) -> postgresql.Insert | sqlite.Insert:
     """An INSERT on `table` in the session's dialect, for its ON CONFLICT clauses."""
     if session.get_bind().dialect.name == "postgresql":
