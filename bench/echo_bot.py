@@ -11,9 +11,9 @@ message's text, `Application.builder()` defaults (no rate limiter, updates handl
 time), `run_polling()` defaults (long polling, no pause between polls). Keep it bare: it is what
 the same library, the same long polling and the same server cost on their own.
 
-The raw loop long-polls getUpdates and posts one sendMessage per update, a whole batch at once,
-over one httpx client (PTB's own HTTP library), with no other work: what the fake server can
-serve this traffic at when the client is not waiting on each reply.
+The raw loop long-polls getUpdates and posts one sendMessage per update, one at a time, over
+one httpx client (PTB's own HTTP library), with no other work: the most any bot that answers
+one update after the other can get from this server over the loopback.
 """
 
 from __future__ import annotations
@@ -46,28 +46,22 @@ def run_echo_bot(token: str, api_url: str) -> None:
 
 
 async def run_raw_http(token: str, api_url: str) -> None:
-    """getUpdates, then one sendMessage per update, all of a batch at once (up to httpx's 100
-    connections), in a loop: no library, no handlers, no waiting on one reply before the next."""
+    """getUpdates, then one sendMessage per update, one at a time as PTB sends them, in a loop:
+    no library, no handlers, nothing else."""
     offset = 0
     async with httpx.AsyncClient(base_url=f"{api_url}{token}/", timeout=30) as client:
         while True:
             response = await client.post(
                 "getUpdates", json={"offset": offset, "timeout": LONG_POLL_SECONDS}
             )
-            updates = response.json()["result"]
-            if updates:
-                offset = updates[-1]["update_id"] + 1
-            messages = [update["message"] for update in updates if "message" in update]
-            await asyncio.gather(
-                *(
-                    client.post(
+            for update in response.json()["result"]:
+                offset = update["update_id"] + 1
+                message = update.get("message") or {}
+                if "text" in message:
+                    await client.post(
                         "sendMessage",
                         data={"chat_id": message["chat"]["id"], "text": message["text"]},
                     )
-                    for message in messages
-                    if "text" in message
-                )
-            )
 
 
 def main() -> None:
