@@ -20,6 +20,7 @@ from questrya.common.errors import (
 )
 from questrya.common.text import clean_text, shorten
 from questrya.games import service as game_service
+from questrya.groups import service as group_service
 from questrya.metadata import service as metadata_service
 from questrya.users import service as user_service
 
@@ -33,6 +34,8 @@ class ChatRouter:
     def __init__(self, uow_factory: UnitOfWorkFactory, commands: dict[str, Command]) -> None:
         self._uow_factory = uow_factory
         self.commands = commands
+        # Memberships already recorded by this process: each costs a write only once.
+        self._known_members: set[tuple[str, str, int]] = set()
 
     async def handle_text(self, speaker: Speaker, text: str) -> Reply:
         """Handle a line as typed: `/done@QuestryaBot Hades 9`."""
@@ -78,6 +81,12 @@ class ChatRouter:
             external_id=speaker.user_id,
             display_name=speaker.display_name,
         )
+        membership = (speaker.platform, speaker.chat_id, player.id)
+        if speaker.is_group and membership not in self._known_members:
+            await group_service.note_presence(
+                uow=self._uow_factory(), address=speaker.chat, player_id=player.id
+            )
+            self._known_members.add(membership)
         return Context(speaker, player.id, self._uow_factory, is_new_player=player.is_new)
 
 

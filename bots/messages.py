@@ -24,12 +24,24 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Poll:
+    """A vote the platform runs natively (Telegram poll, Discord poll, numbers in the console)."""
+
+    question: str
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Reply:
-    """What the bot answers: plain text (adapters escape it), choices, an optional image."""
+    """What the bot answers: plain text (adapters escape it), choices, an optional image,
+    an optional poll; `public` replies are for the whole channel (Discord answers the rest
+    privately in servers)."""
 
     text: str
     choices: tuple[Choice, ...] = ()
     image_url: str | None = None
+    poll: Poll | None = None
+    public: bool = False
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,12 @@ class Speaker:
     display_name: str
     chat_id: str
     is_group: bool = False
+    # Asks the platform whether the speaker administers the group; None where the platform
+    # has no such notion (the console), so the group's own rule applies.
+    admin_check: Callable[[], Awaitable[bool]] | None = field(default=None, compare=False)
+
+    async def is_admin(self) -> bool | None:
+        return await self.admin_check() if self.admin_check else None
 
     @property
     def chat(self) -> ChatAddress:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from questrya.common.clock import Clock, utc_now
 from questrya.common.jobs import JobQueue, JobQueueUnavailable, JobRequest
 from questrya.games.repository import GameRepository, SqlGameRepository
+from questrya.groups.repository import GroupRepository, SqlGroupRepository
 from questrya.metadata.repository import FactsRepository, SqlFactsRepository
 from questrya.notifications.repository import NotificationRepository, SqlNotificationRepository
 from questrya.outbox.repository import OutboxRepository, SqlOutboxRepository
@@ -31,6 +32,7 @@ class UnitOfWork(abc.ABC):
 
     games: GameRepository
     players: PlayerRepository
+    groups: GroupRepository
     facts: FactsRepository
     notifications: NotificationRepository
     outbox: OutboxRepository
@@ -106,6 +108,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._session = self._session_factory()
         self.games = SqlGameRepository(self._session)
         self.players = SqlPlayerRepository(self._session)
+        self.groups = SqlGroupRepository(self._session)
         self.facts = SqlFactsRepository(self._session)
         self.notifications = SqlNotificationRepository(self._session)
         self.outbox = SqlOutboxRepository(self._session)

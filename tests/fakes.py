@@ -17,6 +17,7 @@ from questrya.common.jobs import JobRequest
 from questrya.common.values import ChatAddress, GameStatus
 from questrya.games.domain import Game, GamePage
 from questrya.games.repository import STATUS_RANK, GameRepository
+from questrya.groups.domain import Group
 from questrya.metadata.domain import GameFacts
 from questrya.metadata.repository import FactsRepository
 from questrya.notifications.domain import Notification
@@ -25,6 +26,7 @@ from questrya.outbox.repository import OutboxRepository
 from questrya.unit_of_work import UnitOfWork
 from questrya.users.domain import AccountKey, Player
 from questrya.users.repository import PlayerRepository
+from tests.fake_groups import FakeGroupRepository
 
 
 class RecordingJobQueue:
@@ -93,8 +95,24 @@ class FakeGameRepository(GameRepository):
     async def count_completed_since(self, player_id: int, since: datetime) -> int:
         return sum(1 for g in self._mine(player_id) if g.completed_at and g.completed_at >= since)
 
+    async def list_with_statuses(
+        self, player_id: int, statuses: Collection[GameStatus]
+    ) -> list[Game]:
+        chosen = [g for g in self._mine(player_id) if g.status in statuses]
+        return copy.deepcopy(sorted(chosen, key=lambda g: g.id or 0))
+
+    async def get_last_played(self, player_id: int) -> Game | None:
+        played = [g for g in self._mine(player_id) if g.started_at or g.completed_at]
+        return copy.deepcopy(max(played, key=_last_played_at, default=None))
+
     def _mine(self, player_id: int) -> list[Game]:
         return [g for g in self.rows.values() if g.player_id == player_id]
+
+
+def _last_played_at(game: Game) -> tuple[datetime, int]:
+    """The later of start and completion, then the id, as the SQL repository orders them."""
+    moments = [moment for moment in (game.started_at, game.completed_at) if moment is not None]
+    return max(moments), game.id or 0
 
 
 class FakePlayerRepository(PlayerRepository):
@@ -148,6 +166,9 @@ class FakeFactsRepository(FactsRepository):
 
     async def get(self, facts_id: int) -> GameFacts | None:
         return self.rows.get(facts_id)
+
+    async def get_many(self, facts_ids: Collection[int]) -> dict[int, GameFacts]:
+        return {facts_id: self.rows[facts_id] for facts_id in facts_ids if facts_id in self.rows}
 
     async def list_for_refresh(
         self, *, source: str, not_refreshed_on: date, after_id: int, limit: int
@@ -226,6 +247,7 @@ class FakeUnitOfWork(UnitOfWork):
         super().__init__(self.job_queue)
         self.committed_games: dict[int, Game] = {}
         self.committed_players: dict[int, Player] = {}
+        self.committed_groups: dict[ChatAddress, Group] = {}
         self.committed_facts: dict[int, GameFacts] = {}
         self.committed_refreshed_on: dict[int, date] = {}
         self.committed_notifications: dict[int, Notification] = {}
@@ -236,6 +258,8 @@ class FakeUnitOfWork(UnitOfWork):
     async def _begin(self) -> None:
         self.fake_games = FakeGameRepository(copy.deepcopy(self.committed_games))
         self.fake_players = FakePlayerRepository(copy.deepcopy(self.committed_players))
+        self.fake_groups = FakeGroupRepository(copy.deepcopy(self.committed_groups))
+        self.groups = self.fake_groups
         self.fake_facts = FakeFactsRepository(
             copy.deepcopy(self.committed_facts), copy.deepcopy(self.committed_refreshed_on)
         )
@@ -251,6 +275,7 @@ class FakeUnitOfWork(UnitOfWork):
     async def _commit(self) -> None:
         self.committed_games = copy.deepcopy(self.fake_games.rows)
         self.committed_players = copy.deepcopy(self.fake_players.players)
+        self.committed_groups = copy.deepcopy(self.fake_groups.groups)
         self.committed_facts = copy.deepcopy(self.fake_facts.rows)
         self.committed_refreshed_on = copy.deepcopy(self.fake_facts.refreshed_on)
         self.committed_notifications = copy.deepcopy(self.fake_notifications.rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from questrya.common.text import shorten
 
@@ -86,3 +87,72 @@ class AmbiguousTitle(QuestryaError):
         )
         self.query = query
         self.candidates = tuple(candidates)
+
+
+class NotGroupAdmin(QuestryaError):
+    """A group setting was changed by someone who is not one of its admins."""
+
+
+class GroupOnly(QuestryaError):
+    """A group command was used outside a group chat."""
+
+
+class InvalidHours(InvalidInput):
+    """The time a player has to play is not a whole number of hours from 1 to 500."""
+
+
+class InvalidLinkCode(QuestryaError):
+    """A /link code that is wrong, expired or already used; `reason` says which."""
+
+    MESSAGES: ClassVar[dict[str, str]] = {
+        "wrong": "That link code is wrong; check it, or type /link on your other account for a "
+        "new one.",
+        "expired": "That link code has expired; type /link on your other account for a new one.",
+        "used": "That link code was already used; type /link on your other account for a new one.",
+    }
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.MESSAGES[reason])
+        self.reason = reason
+
+
+class TooManyLinkAttempts(QuestryaError):
+    """Too many refused /link codes from one account lately; even a right one waits."""
+
+    def __init__(self, minutes: int) -> None:
+        unit = "minute" if minutes == 1 else "minutes"
+        super().__init__(f"Too many wrong codes; try again in {minutes} {unit}.")
+        self.minutes = minutes
+
+
+class AlreadyLinked(QuestryaError):
+    """A /link code typed by an account that already shares the asker's backlog."""
+
+    def __init__(self, *, own_code: bool) -> None:
+        super().__init__(
+            "That code is this account's own; type it on your other account."
+            if own_code
+            else "This account already shares that backlog."
+        )
+        self.own_code = own_code
+
+
+class PlatformAlreadyLinked(QuestryaError):
+    """Linking would give one player two accounts on the same platform."""
+
+    def __init__(self, platform: str) -> None:
+        super().__init__(
+            f"That backlog already has a {platform} account; link one account per platform."
+        )
+        self.platform = platform
+
+
+class NothingToUnlink(QuestryaError):
+    """/unlink from an account that is its player's only one."""
+
+    def __init__(self) -> None:
+        super().__init__("This account isn't linked to another one; there is nothing to unlink.")
+
+
+class PrivateChatOnly(QuestryaError):
+    """A command whose reply must not be seen by others was used in a group chat."""

@@ -6,6 +6,8 @@ named by dotted path so a plain `rq worker` can import them.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -14,6 +16,9 @@ NOTIFICATIONS_QUEUE = "notifications"
 METADATA_QUEUE = "metadata"
 SCORES_QUEUE = "scores"
 ALL_QUEUES = (NOTIFICATIONS_QUEUE, METADATA_QUEUE, SCORES_QUEUE)
+
+MAX_JOB_ID_LENGTH = 120
+_NOT_IN_JOB_ID = re.compile(r"[^A-Za-z0-9_-]")
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,19 @@ class JobRequest:
     job_id: str
     queue: str
     args: tuple[Any, ...] = field(default=())
+
+
+def job_id(*parts: object) -> str:
+    """A job id from the parts of the event it handles: the same event, the same id.
+
+    RQ accepts only letters, digits, "-" and "_"; anything else becomes "_", and a long id is
+    shortened with a digest so two events never share an id.
+    """
+    readable = _NOT_IN_JOB_ID.sub("_", "-".join(str(part) for part in parts))
+    if len(readable) <= MAX_JOB_ID_LENGTH:
+        return readable
+    digest = hashlib.sha256(readable.encode()).hexdigest()[:16]
+    return f"{readable[: MAX_JOB_ID_LENGTH - 17]}-{digest}"
 
 
 class JobQueueUnavailable(Exception):

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,6 +72,16 @@ class GameRepository(abc.ABC):
     @abc.abstractmethod
     async def count_completed_since(self, player_id: int, since: datetime) -> int:
         """How many games the player completed at or after `since`."""
+
+    @abc.abstractmethod
+    async def list_with_statuses(
+        self, player_id: int, statuses: Collection[GameStatus]
+    ) -> list[Game]:
+        """Every game of the player's in `statuses`, in the order they were added."""
+
+    @abc.abstractmethod
+    async def get_last_played(self, player_id: int) -> Game | None:
+        """The player's game most recently started or completed, or None if none ever was."""
 
 
 # Stored with each row (see GameRow.status_rank): the order of a player's list.
@@ -177,6 +187,48 @@ class SqlGameRepository(GameRepository):
             )
         )
         return count or 0
+
+    async def list_with_statuses(
+        self, player_id: int, statuses: Collection[GameStatus]
+    ) -> list[Game]:
+        ranks = sorted(STATUS_RANK[status] for status in statuses)
+        if not ranks:
+            return []
+        rows = await self._session.scalars(
+            select(GameRow)
+            .where(
+                GameRow.player_id == player_id,
+                # As in a backlog page: the range bounds the index scan, IN filters within it.
+                GameRow.status_rank.between(ranks[0], ranks[-1]),
+                GameRow.status_rank.in_(ranks),
+            )
+            .order_by(GameRow.id)
+        )
+        return [_to_domain(row) for row in rows]
+
+    async def get_last_played(self, player_id: int) -> Game | None:
+        row = await self._session.scalar(
+            select(GameRow)
+            .where(
+                GameRow.player_id == player_id,
+                or_(GameRow.started_at.is_not(None), GameRow.completed_at.is_not(None)),
+            )
+            .order_by(_last_played_at().desc(), GameRow.id.desc())
+            .limit(1)
+        )
+        return None if row is None else _to_domain(row)
+
+
+def _last_played_at() -> ColumnElement[datetime]:
+    """The later of a row's start and completion, whichever are set.
+
+    A CASE rather than GREATEST, which SQLite lacks, and whose NULL handling differs by database.
+    A replayed game keeps its first start, so its completion can be the later of the two.
+    """
+    return case(
+        (GameRow.completed_at > GameRow.started_at, GameRow.completed_at),
+        else_=func.coalesce(GameRow.started_at, GameRow.completed_at),
+    )
 
 
 def _backlog_page_query(

@@ -11,6 +11,7 @@ class GameRead(QuestryaBase):
     """One game of a player's list, as shown in chat."""
 
     id: int
+    player_id: int
     title: str
     platform: str | None
     status: str

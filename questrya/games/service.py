@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from questrya.common.clock import Clock, utc_now
 from questrya.common.errors import (
@@ -14,7 +15,7 @@ from questrya.common.errors import (
     InvalidRating,
     UnknownStatus,
 )
-from questrya.common.jobs import METADATA_QUEUE, JobRequest
+from questrya.common.jobs import METADATA_QUEUE, NOTIFICATIONS_QUEUE, JobRequest, job_id
 from questrya.common.matching import match_title
 from questrya.common.text import fold
 from questrya.common.values import (
@@ -34,6 +35,7 @@ GAME_REFERENCE = re.compile(r"#(\d{1,18})")
 OPEN_VIEW = "open"
 ALL_VIEW = "all"
 FETCH_METADATA_JOB = "questrya.workers.tasks.metadata.fetch_game_metadata"
+ANNOUNCE_COMPLETION_JOB = "questrya.workers.tasks.groups.announce_completion"
 
 RatingInput = int | str | None
 
@@ -45,15 +47,17 @@ async def add_to_backlog(
     title: str,
     platform: str | None = None,
     added_in: ChatAddress | None = None,
+    wishlist: bool = False,
     clock: Clock = utc_now,
 ) -> GameRead:
-    """Add a game to the player's backlog and ask a worker to look it up."""
+    """Add a game to the player's backlog (or wishlist) and ask a worker to look it up."""
     game = Game(
         player_id=player_id,
         title=Title(title),
         platform=Platform.parse(platform) if platform else None,
         added_at=clock(),
         added_in=added_in,
+        status=GameStatus.WISHLIST if wishlist else GameStatus.BACKLOG,
     )
     async with uow:
         existing = await uow.games.get_by_title(player_id, game.title.folded)
@@ -88,6 +92,22 @@ async def list_backlog(
         page=game_page.number,
         has_next=game_page.has_next,
     )
+
+
+async def list_with_statuses(
+    *, uow: UnitOfWork, player_id: int, statuses: Collection[GameStatus]
+) -> list[GameRead]:
+    """Every game of the player's in `statuses`, unpaged, in the order they were added."""
+    async with uow:
+        games = await uow.games.list_with_statuses(player_id, statuses)
+    return [_read(game) for game in games]
+
+
+async def get_last_played(*, uow: UnitOfWork, player_id: int) -> GameRead | None:
+    """The player's game most recently started or completed, or None."""
+    async with uow:
+        game = await uow.games.get_last_played(player_id)
+    return _read(game) if game else None
 
 
 async def get(*, uow: UnitOfWork, game_id: int) -> GameRead | None:
@@ -174,7 +194,19 @@ async def mark_completed(
     async with uow:
         game = await _find(uow, player_id, title)
         game.mark_completed(on=clock(), rating=game_rating)
+        uow.enqueue_after_commit(completion_announcement_job(game))
         return await _save(uow, game)
+
+
+def completion_announcement_job(game: Game) -> JobRequest:
+    """The job that posts a completion to the feeds its player shares to; one per completion."""
+    completed_at = (game.completed_at or game.added_at).isoformat()
+    return JobRequest(
+        function=ANNOUNCE_COMPLETION_JOB,
+        job_id=job_id("announce-completion", _stored_id(game), completed_at),
+        queue=NOTIFICATIONS_QUEUE,
+        args=(_stored_id(game), completed_at),
+    )
 
 
 async def abandon(*, uow: UnitOfWork, player_id: int, title: str) -> GameRead:
@@ -284,6 +316,7 @@ def _stored_id(game: Game) -> int:
 def _read(game: Game) -> GameRead:
     return GameRead(
         id=_stored_id(game),
+        player_id=game.player_id,
         title=game.title.text,
         platform=game.platform.value if game.platform else None,
         status=game.status.value,

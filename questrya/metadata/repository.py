@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -21,6 +22,10 @@ class FactsRepository(abc.ABC):
     @abc.abstractmethod
     async def get(self, facts_id: int) -> GameFacts | None:
         """The facts with this id, or None."""
+
+    @abc.abstractmethod
+    async def get_many(self, facts_ids: Collection[int]) -> dict[int, GameFacts]:
+        """The facts of these ids, by id; ids with no facts are left out."""
 
     @abc.abstractmethod
     async def list_for_refresh(
@@ -54,6 +59,19 @@ class SqlFactsRepository(FactsRepository):
         # populate_existing: upsert and update_scores write around the session's identity map.
         row = await self._session.get(GameFactsRow, facts_id, populate_existing=True)
         return None if row is None else _to_domain(row)
+
+    async def get_many(self, facts_ids: Collection[int]) -> dict[int, GameFacts]:
+        wanted = sorted(set(facts_ids))
+        found: dict[int, GameFacts] = {}
+        # One query for any real backlog; batches keep each under SQLite's bound-parameter limit.
+        for start in range(0, len(wanted), GET_MANY_BATCH):
+            rows = await self._session.scalars(
+                select(GameFactsRow)
+                .where(GameFactsRow.id.in_(wanted[start : start + GET_MANY_BATCH]))
+                .execution_options(populate_existing=True)  # as in get()
+            )
+            found |= {row.id: _to_domain(row) for row in rows}
+        return found
 
     async def list_for_refresh(
         self, *, source: str, not_refreshed_on: date, after_id: int, limit: int
@@ -97,6 +115,7 @@ class SqlFactsRepository(FactsRepository):
 
 
 _KEY_COLUMNS = frozenset({"source", "source_id"})
+GET_MANY_BATCH = 900  # under 999, the bound-parameter limit of SQLite builds before 3.32
 
 
 def _row_values(facts: GameFacts) -> dict[str, Any]:

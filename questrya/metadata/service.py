@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date
 
-from questrya.common.jobs import METADATA_QUEUE, JobRequest
+from questrya.common.jobs import METADATA_QUEUE, JobRequest, job_id
 from questrya.common.text import fold
 from questrya.common.values import ChatAddress
 from questrya.games import service as game_service
@@ -58,7 +58,7 @@ async def choose(*, uow: UnitOfWork, player_id: int, title: str, source_id: str)
         uow.enqueue_after_commit(
             JobRequest(
                 function=APPLY_CHOICE_JOB,
-                job_id=f"apply-choice-{game.id}-{source_id}"[:200],
+                job_id=job_id("apply-choice", game.id, source_id),
                 queue=METADATA_QUEUE,
                 args=(game.id, source_id),
             )
@@ -73,6 +73,14 @@ def suggest_catalog_titles(typed: str, *, limit: int = 25) -> list[str]:
     if len(wanted) < MIN_SUGGESTION_LENGTH:
         return []
     return [title for title in catalog_titles() if wanted in fold(title)][:limit]
+
+
+async def facts_for(*, uow: UnitOfWork, facts_ids: Collection[int]) -> dict[int, GameFacts]:
+    """The stored facts of these ids, by id; unknown ids are left out."""
+    if not facts_ids:
+        return {}
+    async with uow:
+        return await uow.facts.get_many(facts_ids)
 
 
 async def refresh_scores(

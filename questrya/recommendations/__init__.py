@@ -1,0 +1,1 @@
+"""What to play next: ranking a player's own backlog (/next)."""
