@@ -8,6 +8,7 @@ from bots.parsing import Arguments
 from questrya.common.errors import InvalidInput
 from questrya.games import service as game_service
 from questrya.groups import service as group_service
+from questrya.groups.schemas import TonightPickRead
 
 ON_OFF = {"on": True, "off": False}
 
@@ -54,25 +55,36 @@ async def recommend(context: Context, arguments: Arguments) -> Reply:
         title=arguments.title,
         name=context.speaker.display_name,
     )
-    return Reply(post, public=True)
+    return Reply(post.text, image_url=post.image_url, public=True)
 
 
 async def tonight(context: Context, arguments: Arguments) -> Reply:
     group_service.require_group(context.speaker.is_group, "/tonight")
-    picks = await group_service.tonight(
-        uow_factory=context.uow_factory, address=context.speaker.chat
+    result = await group_service.tonight(
+        uow_factory=context.uow_factory,
+        address=context.speaker.chat,
+        player_id=context.player_id,
     )
-    if len(picks) < MIN_POLL_OPTIONS:
-        return Reply(
-            "No game is in two or more of your lists yet: add some with /add or /wish.",
-            public=True,
-        )
-    lines = [f"{number}. {pick}" for number, pick in enumerate(picks, 1)]
+    if result.poll is None:
+        return Reply(NOTHING_SHARED, public=True)
+    lines = [f"{number}. {_pick_line(pick)}" for number, pick in enumerate(result.picks, 1)]
     return Reply(
-        "\n".join(["What shall we play tonight?", *lines]),
-        poll=Poll("What shall we play tonight?", tuple(picks)),
+        "\n".join([result.poll.question, *lines]),
+        poll=Poll(result.poll.question, tuple(result.poll.options)),
         public=True,
     )
+
+
+async def vote(context: Context, arguments: Arguments) -> Reply:
+    group_service.require_group(context.speaker.is_group, "/vote")
+    poll = await group_service.vote(
+        uow=context.uow_factory(),
+        address=context.speaker.chat,
+        player_id=context.player_id,
+        number=_vote_number(arguments.status),
+    )
+    standing = " · ".join(f"{option} {votes}" for option, votes in poll.tally)
+    return Reply(f"{context.speaker.display_name} voted. So far: {standing}", public=True)
 
 
 async def wish(context: Context, arguments: Arguments) -> Reply:
@@ -87,7 +99,10 @@ async def wish(context: Context, arguments: Arguments) -> Reply:
     return Reply(f"Added {game.title} to your wishlist. I'll tell you on its release day.")
 
 
-MIN_POLL_OPTIONS = 2
+NOTHING_SHARED = (
+    "No game is on two or more lists here yet. Members who /share on, and whoever asks, "
+    "count: add games with /add or /wish, then ask /tonight again."
+)
 
 
 def _on_or_off(word: str | None) -> bool:
@@ -95,6 +110,22 @@ def _on_or_off(word: str | None) -> bool:
     if choice is None:
         raise InvalidInput("Say on or off.")
     return choice
+
+
+def _pick_line(pick: TonightPickRead) -> str:
+    """`Hades — Alice, Bob · Metacritic 93`"""
+    line = f"{pick.title} — {', '.join(pick.players)}"
+    return f"{line} · Metacritic {pick.critic_score}" if pick.critic_score else line
+
+
+def _vote_number(word: str | None) -> int:
+    text = (word or "").strip()
+    if not text.isdigit() or len(text) > MAX_VOTE_DIGITS:
+        raise InvalidInput("Vote with the number of a game in the list.")
+    return int(text)
+
+
+MAX_VOTE_DIGITS = 2
 
 
 def _word(text: str) -> Arguments:
@@ -142,5 +173,13 @@ def group_commands() -> list[Command]:
             "a vote on what to play together tonight",
             parsing.no_arguments,
             tonight,
+        ),
+        Command(
+            "vote",
+            "/vote <number>",
+            "/vote 2",
+            "vote in the group's latest /tonight poll",
+            _word,
+            vote,
         ),
     ]

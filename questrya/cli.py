@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import click
 
@@ -13,12 +14,14 @@ from questrya.common.jobs import ALL_QUEUES
 from questrya.logs import configure_logging
 from questrya.orm.database import upgrade_database
 from questrya.settings import Settings, SettingsError, load_settings
+from questrya.workers import monitor
 from questrya.workers.processes import (
     background_services,
     run_scheduler,
     run_worker,
     wait_for_stop_signal,
 )
+from questrya.workers.queues import connect
 
 
 def _settings() -> Settings:
@@ -53,12 +56,23 @@ def console(user: str, chat: str | None) -> None:
     from bots.console.runner import run_console
 
     settings = _settings()
-    with redis_for(settings) as redis_url:
+    with redis_for(settings) as redis_url, _console_worker(settings, redis_url) as started:
         _run_with_app(
             settings,
             redis_url,
-            lambda app: run_console(app, user=user, chat=chat, expect_worker=False),
+            lambda app: run_console(app, user=user, chat=chat, expect_worker=started),
         )
+
+
+@contextlib.contextmanager
+def _console_worker(settings: Settings, redis_url: str) -> Iterator[bool]:
+    """With the private Redis and no worker on it, nothing else would run the console's jobs:
+    run a worker for the session. With a configured Redis, the operator runs the workers."""
+    if settings.redis_url or monitor.has_workers(connect(redis_url)):
+        yield False
+        return
+    with background_services(redis_url, settings.data_dir, ["worker"]):
+        yield True
 
 
 @cli.command()
@@ -69,7 +83,11 @@ def up(user: str) -> None:
 
     settings = _settings()
     bots = [name for name, token in _bot_tokens(settings) if token is not None]
-    with redis_for(settings) as redis_url, background_services(redis_url, settings.data_dir, bots):
+    services = ["worker", "scheduler", *bots]
+    with (
+        redis_for(settings) as redis_url,
+        background_services(redis_url, settings.data_dir, services),
+    ):
         if bots and not sys.stdin.isatty():
             click.echo(f"Serving {', '.join(bots)}; logs in {settings.data_dir}. Ctrl-C stops.")
             wait_for_stop_signal()

@@ -6,13 +6,14 @@ import copy
 from datetime import datetime
 
 from questrya.common.values import ChatAddress
-from questrya.groups.domain import Group, Membership
+from questrya.groups.domain import Group, GroupPoll, Membership
 from questrya.groups.repository import GroupRepository
 
 
 class FakeGroupRepository(GroupRepository):
-    def __init__(self, groups: dict[ChatAddress, Group]) -> None:
+    def __init__(self, groups: dict[ChatAddress, Group], polls: list[GroupPoll]) -> None:
         self.groups = groups
+        self.polls = polls
 
     async def get(self, address: ChatAddress) -> Group:
         return copy.deepcopy(self.groups.get(address) or Group(address))
@@ -29,3 +30,25 @@ class FakeGroupRepository(GroupRepository):
             (g.address for g in self.groups.values() if g.feed_enabled and g.shares_of(player_id)),
             key=lambda address: (address.platform, address.chat_id),
         )
+
+    async def merge_members(self, *, from_player_id: int, into_player_id: int) -> None:
+        for group in self.groups.values():
+            moved = group.members.pop(from_player_id, None)
+            if moved is None:
+                continue
+            kept = group.members.setdefault(into_player_id, moved)
+            kept.player_id = into_player_id
+            kept.shares = kept.shares or moved.shares
+
+    async def add_poll(self, poll: GroupPoll) -> GroupPoll:
+        poll.id = len(self.polls) + 1
+        self.polls.append(copy.deepcopy(poll))
+        return poll
+
+    async def latest_poll(self, address: ChatAddress) -> GroupPoll | None:
+        mine = [poll for poll in self.polls if poll.address == address]
+        return copy.deepcopy(mine[-1]) if mine else None
+
+    async def save_vote(self, poll: GroupPoll, player_id: int, *, on: datetime) -> None:
+        stored = next(p for p in self.polls if p.id == poll.id)
+        stored.votes[player_id] = poll.votes[player_id]

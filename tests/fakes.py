@@ -17,7 +17,7 @@ from questrya.common.jobs import JobRequest
 from questrya.common.values import ChatAddress, GameStatus
 from questrya.games.domain import Game, GamePage
 from questrya.games.repository import STATUS_RANK, GameRepository
-from questrya.groups.domain import Group
+from questrya.groups.domain import Group, GroupPoll
 from questrya.metadata.domain import GameFacts
 from questrya.metadata.repository import FactsRepository
 from questrya.notifications.domain import Notification
@@ -105,6 +105,19 @@ class FakeGameRepository(GameRepository):
         played = [g for g in self._mine(player_id) if g.started_at or g.completed_at]
         return copy.deepcopy(max(played, key=_last_played_at, default=None))
 
+    async def list_for_players(
+        self, player_ids: Collection[int], statuses: Collection[GameStatus]
+    ) -> list[Game]:
+        chosen = [g for g in self.rows.values() if g.player_id in player_ids]
+        chosen = [g for g in chosen if g.status in statuses]
+        return copy.deepcopy(sorted(chosen, key=lambda g: (g.player_id, g.id or 0)))
+
+    async def list_linked_to_facts(
+        self, facts_ids: Collection[int], status: GameStatus
+    ) -> list[Game]:
+        chosen = [g for g in self.rows.values() if g.facts_id in facts_ids and g.status is status]
+        return copy.deepcopy(sorted(chosen, key=lambda g: g.id or 0))
+
     def _mine(self, player_id: int) -> list[Game]:
         return [g for g in self.rows.values() if g.player_id == player_id]
 
@@ -142,6 +155,15 @@ class FakePlayerRepository(PlayerRepository):
                 if account.key == key:
                     account.display_name = display_name
 
+    async def display_names(self, player_ids: Collection[int], platform: str) -> dict[int, str]:
+        names: dict[int, str] = {}
+        for player_id in player_ids:
+            accounts = self.players[player_id].accounts if player_id in self.players else []
+            here = [a for a in accounts if a.key.platform == platform] or accounts
+            if here:
+                names[player_id] = here[0].display_name
+        return names
+
 
 class FakeFactsRepository(FactsRepository):
     def __init__(self, rows: dict[int, GameFacts], refreshed_on: dict[int, date]) -> None:
@@ -166,6 +188,9 @@ class FakeFactsRepository(FactsRepository):
 
     async def get(self, facts_id: int) -> GameFacts | None:
         return self.rows.get(facts_id)
+
+    async def ids_released_on(self, day: date) -> list[int]:
+        return sorted(i for i, facts in self.rows.items() if facts.release_date == day)
 
     async def get_many(self, facts_ids: Collection[int]) -> dict[int, GameFacts]:
         return {facts_id: self.rows[facts_id] for facts_id in facts_ids if facts_id in self.rows}
@@ -248,6 +273,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.committed_games: dict[int, Game] = {}
         self.committed_players: dict[int, Player] = {}
         self.committed_groups: dict[ChatAddress, Group] = {}
+        self.committed_polls: list[GroupPoll] = []
         self.committed_facts: dict[int, GameFacts] = {}
         self.committed_refreshed_on: dict[int, date] = {}
         self.committed_notifications: dict[int, Notification] = {}
@@ -258,7 +284,9 @@ class FakeUnitOfWork(UnitOfWork):
     async def _begin(self) -> None:
         self.fake_games = FakeGameRepository(copy.deepcopy(self.committed_games))
         self.fake_players = FakePlayerRepository(copy.deepcopy(self.committed_players))
-        self.fake_groups = FakeGroupRepository(copy.deepcopy(self.committed_groups))
+        self.fake_groups = FakeGroupRepository(
+            copy.deepcopy(self.committed_groups), copy.deepcopy(self.committed_polls)
+        )
         self.groups = self.fake_groups
         self.fake_facts = FakeFactsRepository(
             copy.deepcopy(self.committed_facts), copy.deepcopy(self.committed_refreshed_on)
@@ -276,6 +304,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.committed_games = copy.deepcopy(self.fake_games.rows)
         self.committed_players = copy.deepcopy(self.fake_players.players)
         self.committed_groups = copy.deepcopy(self.fake_groups.groups)
+        self.committed_polls = copy.deepcopy(self.fake_groups.polls)
         self.committed_facts = copy.deepcopy(self.fake_facts.rows)
         self.committed_refreshed_on = copy.deepcopy(self.fake_facts.refreshed_on)
         self.committed_notifications = copy.deepcopy(self.fake_notifications.rows)

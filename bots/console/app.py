@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import TextIO
 
 from bots.chat import ChatRouter, Choice, Reply, Speaker
+from bots.messages import Poll
 
 PLATFORM = "console"
 PROMPT = "questrya> "
@@ -76,12 +77,21 @@ class ConsoleSession:
         self._show(Reply(text, choices=tuple(Choice(label, command) for label, command in options)))
 
     def _show(self, reply: Reply) -> None:
+        if reply.poll is not None:
+            self._show_vote(reply, reply.poll)
+            return
         self._last_reply = reply
         lines = [reply.text]
         lines += [f"  {number}. {choice.label}" for number, choice in enumerate(reply.choices, 1)]
         if reply.image_url:
             lines.append(f"  cover: {reply.image_url}")
         print("\n".join(lines), file=self._output, flush=True)
+
+    def _show_vote(self, reply: Reply, poll: Poll) -> None:
+        """The console's poll: the numbered list is in the text; a number answers with /vote."""
+        votes = tuple(Choice(option, f"/vote {n}") for n, option in enumerate(poll.options, 1))
+        self._last_reply = Reply(reply.text, choices=votes)
+        print(f"{reply.text}\n  (vote with a number)", file=self._output, flush=True)
 
 
 async def read_lines(stream: TextIO) -> AsyncIterator[str]:

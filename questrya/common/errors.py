@@ -116,6 +116,10 @@ class InvalidLinkCode(QuestryaError):
         self.reason = reason
 
 
+class InvalidLinkCodeFormat(InvalidInput):
+    """What follows /link is not shaped like a code (8 letters and digits)."""
+
+
 class TooManyLinkAttempts(QuestryaError):
     """Too many refused /link codes from one account lately; even a right one waits."""
 
@@ -156,3 +160,11 @@ class NothingToUnlink(QuestryaError):
 
 class PrivateChatOnly(QuestryaError):
     """A command whose reply must not be seen by others was used in a group chat."""
+
+
+class InvalidVote(InvalidInput):
+    """A vote for an option the poll does not have."""
+
+
+class NoPoll(QuestryaError):
+    """/vote in a chat with no poll to vote in."""

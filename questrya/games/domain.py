@@ -96,6 +96,68 @@ class Game:
             )
         self.rating = rating
 
+    def absorb(self, other: Game) -> None:
+        """Take in another copy of this game (from a linked account), losing nothing of either:
+        the further status (see MERGE_ORDER) with its rating, else the other's rating; the
+        earliest added and started dates, the latest completion; facts and platform wherever
+        only one copy has them. On a tie the status stays this copy's."""
+        further = other if MERGE_ORDER[other.status] > MERGE_ORDER[self.status] else self
+        self.status = further.status
+        self.rating = further.rating or self.rating or other.rating
+        self.platform = further.platform or self.platform or other.platform
+        self.started_at = _earliest(self.started_at, other.started_at)
+        self.completed_at = _latest(self.completed_at, other.completed_at)
+        if other.added_at < self.added_at:
+            self.added_at, self.added_in = other.added_at, other.added_in or self.added_in
+        if self.lookup is not LookupState.FOUND and other.lookup is LookupState.FOUND:
+            self.title, self.facts_id, self.lookup = other.title, other.facts_id, other.lookup
+
+
+# How far along a game is, for merging two copies of it: the higher one is kept. Completed is
+# the end; playing beats paused (both started, one is live); a game started then dropped has
+# gone further than one never started; a backlog game is owned, a wishlisted one only wanted.
+MERGE_ORDER = {
+    GameStatus.WISHLIST: 0,
+    GameStatus.BACKLOG: 1,
+    GameStatus.ABANDONED: 2,
+    GameStatus.PAUSED: 3,
+    GameStatus.PLAYING: 4,
+    GameStatus.COMPLETED: 5,
+}
+
+
+@dataclass(frozen=True)
+class BacklogMerge:
+    """What merging a joining player's games into a kept player's list does to each game."""
+
+    absorbing: list[Game]  # kept games that took in the joining player's copy
+    absorbed: list[Game]  # the joining player's copies, folded into a kept game
+    moved: list[Game]  # the joining player's other games, now the kept player's
+
+
+def merge_backlogs(kept: list[Game], joining: list[Game], *, into_player_id: int) -> BacklogMerge:
+    """Every game of both lists in one; the same title (folded) twice becomes one game."""
+    by_title = {game.title.folded: game for game in kept}
+    absorbing, absorbed, moved = [], [], []
+    for game in joining:
+        twin = by_title.get(game.title.folded)
+        if twin is None:
+            game.player_id = into_player_id
+            moved.append(game)
+            continue
+        twin.absorb(game)
+        absorbing.append(twin)
+        absorbed.append(game)
+    return BacklogMerge(absorbing=absorbing, absorbed=absorbed, moved=moved)
+
+
+def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:
+    return min((d for d in (first, second) if d is not None), default=None)
+
+
+def _latest(first: datetime | None, second: datetime | None) -> datetime | None:
+    return max((d for d in (first, second) if d is not None), default=None)
+
 
 @dataclass(frozen=True)
 class GamePage:

@@ -83,6 +83,18 @@ class GameRepository(abc.ABC):
     async def get_last_played(self, player_id: int) -> Game | None:
         """The player's game most recently started or completed, or None if none ever was."""
 
+    @abc.abstractmethod
+    async def list_for_players(
+        self, player_ids: Collection[int], statuses: Collection[GameStatus]
+    ) -> list[Game]:
+        """Every game in `statuses` of any of these players, by player then when added."""
+
+    @abc.abstractmethod
+    async def list_linked_to_facts(
+        self, facts_ids: Collection[int], status: GameStatus
+    ) -> list[Game]:
+        """Every game in `status`, of any player, linked to one of these facts, by id."""
+
 
 # Stored with each row (see GameRow.status_rank): the order of a player's list.
 STATUS_RANK = {
@@ -217,6 +229,36 @@ class SqlGameRepository(GameRepository):
             .limit(1)
         )
         return None if row is None else _to_domain(row)
+
+    async def list_for_players(
+        self, player_ids: Collection[int], statuses: Collection[GameStatus]
+    ) -> list[Game]:
+        if not player_ids or not statuses:
+            return []
+        rows = await self._session.scalars(
+            select(GameRow)
+            .where(
+                GameRow.player_id.in_(sorted(player_ids)),
+                GameRow.status_rank.in_(sorted(STATUS_RANK[status] for status in statuses)),
+            )
+            .order_by(GameRow.player_id, GameRow.id)
+        )
+        return [_to_domain(row) for row in rows]
+
+    async def list_linked_to_facts(
+        self, facts_ids: Collection[int], status: GameStatus
+    ) -> list[Game]:
+        if not facts_ids:
+            return []
+        rows = await self._session.scalars(
+            select(GameRow)
+            .where(
+                GameRow.facts_id.in_(sorted(facts_ids)),
+                GameRow.status_rank == STATUS_RANK[status],
+            )
+            .order_by(GameRow.id)
+        )
+        return [_to_domain(row) for row in rows]
 
 
 def _last_played_at() -> ColumnElement[datetime]:

@@ -103,6 +103,24 @@ async def list_with_statuses(
     return [_read(game) for game in games]
 
 
+async def list_for_players(
+    *, uow: UnitOfWork, player_ids: Collection[int], statuses: Collection[GameStatus]
+) -> list[GameRead]:
+    """Every game in `statuses` of any of these players, by player, in the order added."""
+    async with uow:
+        games = await uow.games.list_for_players(player_ids, statuses)
+    return [_read(game) for game in games]
+
+
+async def list_wishlisted_with_facts(
+    *, uow: UnitOfWork, facts_ids: Collection[int]
+) -> list[GameRead]:
+    """Every player's wishlisted games linked to one of these facts."""
+    async with uow:
+        games = await uow.games.list_linked_to_facts(facts_ids, GameStatus.WISHLIST)
+    return [_read(game) for game in games]
+
+
 async def get_last_played(*, uow: UnitOfWork, player_id: int) -> GameRead | None:
     """The player's game most recently started or completed, or None."""
     async with uow:

@@ -5,12 +5,19 @@ from __future__ import annotations
 import abc
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from questrya.common.values import ChatAddress
-from questrya.groups.domain import Group, Membership
-from questrya.orm.models import GroupFeedRow, GroupMemberRow, dialect_insert
+from questrya.groups.domain import Group, GroupPoll, Membership
+from questrya.orm.models import (
+    GroupFeedRow,
+    GroupMemberRow,
+    GroupPollRow,
+    GroupPollVoteRow,
+    dialect_insert,
+)
 
 
 class GroupRepository(abc.ABC):
@@ -29,6 +36,23 @@ class GroupRepository(abc.ABC):
     @abc.abstractmethod
     async def feeds_shared_by(self, player_id: int) -> list[ChatAddress]:
         """Groups with their feed on where the player shares."""
+
+    @abc.abstractmethod
+    async def add_poll(self, poll: GroupPoll) -> GroupPoll:
+        """Store a new poll and give it its id."""
+
+    @abc.abstractmethod
+    async def latest_poll(self, address: ChatAddress) -> GroupPoll | None:
+        """The group's most recent poll with its votes, or None."""
+
+    @abc.abstractmethod
+    async def save_vote(self, poll: GroupPoll, player_id: int, *, on: datetime) -> None:
+        """Write the member's current vote in the poll (replacing an earlier one)."""
+
+    @abc.abstractmethod
+    async def merge_members(self, *, from_player_id: int, into_player_id: int) -> None:
+        """Give `into_player_id` every group membership of `from_player_id` (linked accounts
+        are one player): where both are members, it shares if either shared."""
 
 
 class SqlGroupRepository(GroupRepository):
@@ -97,3 +121,90 @@ class SqlGroupRepository(GroupRepository):
         )
         rows = await self._session.execute(query)
         return [ChatAddress(platform, chat_id) for platform, chat_id in rows]
+
+    async def add_poll(self, poll: GroupPoll) -> GroupPoll:
+        row = GroupPollRow(
+            platform=poll.address.platform,
+            chat_id=poll.address.chat_id,
+            question=poll.question,
+            options=list(poll.options),
+            created_by=poll.created_by,
+            created_at=poll.created_at,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        poll.id = row.id
+        return poll
+
+    async def latest_poll(self, address: ChatAddress) -> GroupPoll | None:
+        row = await self._session.scalar(
+            select(GroupPollRow)
+            .where(
+                GroupPollRow.platform == address.platform, GroupPollRow.chat_id == address.chat_id
+            )
+            .order_by(GroupPollRow.id.desc())
+            .limit(1)
+        )
+        if row is None:
+            return None
+        votes = await self._session.execute(
+            select(GroupPollVoteRow.player_id, GroupPollVoteRow.option).where(
+                GroupPollVoteRow.poll_id == row.id
+            )
+        )
+        return _poll_to_domain(row, dict(votes.tuples().all()))
+
+    async def save_vote(self, poll: GroupPoll, player_id: int, *, on: datetime) -> None:
+        if poll.id is None:
+            raise ValueError("the poll is not stored yet")
+        insert = dialect_insert(self._session, GroupPollVoteRow).values(
+            poll_id=poll.id, player_id=player_id, option=poll.votes[player_id], voted_at=on
+        )
+        await self._session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["poll_id", "player_id"],
+                set_={"option": insert.excluded.option, "voted_at": insert.excluded.voted_at},
+            )
+        )
+
+    async def merge_members(self, *, from_player_id: int, into_player_id: int) -> None:
+        merged = aliased(GroupMemberRow)
+        same_chat = (
+            (merged.platform == GroupMemberRow.platform)
+            & (merged.chat_id == GroupMemberRow.chat_id)
+            & (merged.player_id == from_player_id)
+        )
+        await self._session.execute(
+            update(GroupMemberRow)
+            .where(GroupMemberRow.player_id == into_player_id)
+            .where(exists().where(same_chat, merged.shares.is_(True)))
+            .values(shares=True)
+        )
+        kept = aliased(GroupMemberRow)
+        await self._session.execute(
+            delete(GroupMemberRow).where(
+                GroupMemberRow.player_id == from_player_id,
+                exists().where(
+                    kept.platform == GroupMemberRow.platform,
+                    kept.chat_id == GroupMemberRow.chat_id,
+                    kept.player_id == into_player_id,
+                ),
+            )
+        )
+        await self._session.execute(
+            update(GroupMemberRow)
+            .where(GroupMemberRow.player_id == from_player_id)
+            .values(player_id=into_player_id)
+        )
+
+
+def _poll_to_domain(row: GroupPollRow, votes: dict[int, int]) -> GroupPoll:
+    return GroupPoll(
+        address=ChatAddress(row.platform, row.chat_id),
+        question=row.question,
+        options=tuple(row.options),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        votes=votes,
+        id=row.id,
+    )

@@ -41,6 +41,14 @@ def describe(facts: GameFacts) -> str:
     return " · ".join(parts)
 
 
+def describe_with_source(facts: GameFacts) -> str:
+    """`describe`, then "Data: RAWG: <page>" for facts from a games database that asks for it."""
+    source_name = ATTRIBUTED_SOURCES.get(facts.source)
+    if source_name is None or not facts.source_url:
+        return describe(facts)
+    return f"{describe(facts)}\nData: {source_name}: {facts.source_url}"
+
+
 def labelled(facts: GameFacts) -> str:
     """A candidate's label in a choice: "Doom (2016) · PC, PlayStation 4"."""
     name = _dated_title(facts)
@@ -56,6 +64,8 @@ def _dated_title(facts: GameFacts) -> str:
     return f"{facts.title} ({year})"
 
 
+# The games databases whose terms ask for credit next to their data; the bundled catalog is ours.
+ATTRIBUTED_SOURCES = {"rawg": "RAWG", "igdb": "IGDB"}
 MAX_LISTED = 4
 MAX_LISTED_GENRES = 2
 MAX_LISTED_IN_CHOICE = 2

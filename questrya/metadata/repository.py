@@ -28,6 +28,10 @@ class FactsRepository(abc.ABC):
         """The facts of these ids, by id; ids with no facts are left out."""
 
     @abc.abstractmethod
+    async def ids_released_on(self, day: date) -> list[int]:
+        """The ids of the facts of games first released on `day`."""
+
+    @abc.abstractmethod
     async def list_for_refresh(
         self, *, source: str, not_refreshed_on: date, after_id: int, limit: int
     ) -> list[tuple[int, str]]:
@@ -72,6 +76,14 @@ class SqlFactsRepository(FactsRepository):
             )
             found |= {row.id: _to_domain(row) for row in rows}
         return found
+
+    async def ids_released_on(self, day: date) -> list[int]:
+        ids = await self._session.scalars(
+            select(GameFactsRow.id)
+            .where(GameFactsRow.release_date == day)
+            .order_by(GameFactsRow.id)
+        )
+        return list(ids)
 
     async def list_for_refresh(
         self, *, source: str, not_refreshed_on: date, after_id: int, limit: int

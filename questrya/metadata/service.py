@@ -10,7 +10,7 @@ from questrya.common.text import fold
 from questrya.common.values import ChatAddress
 from questrya.games import service as game_service
 from questrya.games.schemas import GameRead
-from questrya.metadata.domain import GameFacts, describe, labelled
+from questrya.metadata.domain import GameFacts, describe_with_source, labelled
 from questrya.metadata.matching import Decision, Verdict, decide
 from questrya.metadata.providers.base import MetadataProvider
 from questrya.metadata.providers.offline import catalog_titles
@@ -47,7 +47,7 @@ async def apply_choice(
     facts = await provider.details(source_id)
     if game is None or facts is None:
         return "gone"
-    await _identify(uow_factory, provider, game, facts)
+    await _identify(uow_factory, game, facts)
     return Verdict.FOUND.value
 
 
@@ -73,6 +73,12 @@ def suggest_catalog_titles(typed: str, *, limit: int = 25) -> list[str]:
     if len(wanted) < MIN_SUGGESTION_LENGTH:
         return []
     return [title for title in catalog_titles() if wanted in fold(title)][:limit]
+
+
+async def released_on(*, uow: UnitOfWork, day: date) -> dict[int, GameFacts]:
+    """The stored facts of games first released on `day`, by id."""
+    async with uow:
+        return await uow.facts.get_many(await uow.facts.ids_released_on(day))
 
 
 async def facts_for(*, uow: UnitOfWork, facts_ids: Collection[int]) -> dict[int, GameFacts]:
@@ -112,7 +118,7 @@ async def _act_on(
 ) -> None:
     if decision.found is not None:
         facts = await provider.details(decision.found.source_id) or decision.found
-        await _identify(uow_factory, provider, game, facts)
+        await _identify(uow_factory, game, facts)
         return
     ambiguous = decision.verdict is Verdict.AMBIGUOUS
     await game_service.record_lookup_miss(uow=uow_factory(), game_id=game.id, ambiguous=ambiguous)
@@ -123,23 +129,18 @@ async def _act_on(
         await _tell(uow_factory, game, "not-found", text)
 
 
-async def _identify(
-    uow_factory: UnitOfWorkFactory, provider: MetadataProvider, game: GameRead, facts: GameFacts
-) -> None:
+async def _identify(uow_factory: UnitOfWorkFactory, game: GameRead, facts: GameFacts) -> None:
     async with uow_factory() as uow:
         facts_id = await uow.facts.upsert(facts)
         await uow.commit()
     await game_service.record_identification(
         uow=uow_factory(), game_id=game.id, facts_id=facts_id, canonical_title=facts.title
     )
-    lines = [describe(facts)]
-    if facts.source_url and facts.source != "offline":
-        lines.append(f"{provider.attribution}: {facts.source_url}")
     await _tell(
         uow_factory,
         game,
         f"facts-{facts.source}-{facts.source_id}",
-        "\n".join(lines),
+        describe_with_source(facts),
         image_url=facts.cover_url,
     )
 

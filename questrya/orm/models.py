@@ -141,7 +141,7 @@ class GameFactsRow(Base):
     source: Mapped[str] = mapped_column(String(16))
     source_id: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(FACTS_TITLE_LENGTH))
-    release_date: Mapped[date | None]
+    release_date: Mapped[date | None] = mapped_column(index=True)  # release-day lookups
     platforms: Mapped[list[str]] = mapped_column(JsonValue)
     genres: Mapped[list[str]] = mapped_column(JsonValue)
     cover_url: Mapped[str | None] = mapped_column(String(URL_LENGTH))
@@ -218,6 +218,37 @@ class GroupMemberRow(Base):
     )
     joined_at: Mapped[datetime]
     shares: Mapped[bool] = mapped_column(default=False)
+
+
+class GroupPollRow(Base):
+    """A vote on what a group plays tonight, in chats whose platform has no native polls."""
+
+    __tablename__ = "group_polls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    question: Mapped[str] = mapped_column(String(300))
+    options: Mapped[list[str]] = mapped_column(JsonValue)
+    created_by: Mapped[int] = mapped_column(ForeignKey("players.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_group_polls_chat", "platform", "chat_id", "id"),)
+
+
+class GroupPollVoteRow(Base):
+    """One member's vote in a group poll; voting again replaces it."""
+
+    __tablename__ = "group_poll_votes"
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("group_polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    player_id: Mapped[int] = mapped_column(
+        ForeignKey("players.id", ondelete="CASCADE"), primary_key=True
+    )
+    option: Mapped[int] = mapped_column(SmallInteger)
+    voted_at: Mapped[datetime]
 
 
 def dialect_insert(session: AsyncSession, table: type[Base]) -> postgresql.Insert | sqlite.Insert:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Collection
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +29,22 @@ class PlayerRepository(abc.ABC):
     @abc.abstractmethod
     async def rename_account(self, key: AccountKey, display_name: str) -> None:
         """Record a new display name for an account."""
+
+    @abc.abstractmethod
+    async def get(self, player_id: int) -> Player | None:
+        """The player with this id and its accounts, or None if it has no account."""
+
+    @abc.abstractmethod
+    async def move_accounts(self, *, from_player_id: int, to_player_id: int) -> None:
+        """Give every account of one player to another (linking makes them one player)."""
+
+    @abc.abstractmethod
+    async def detach_account(self, key: AccountKey) -> Player:
+        """Give the account `key` a new player of its own (unlinking), and return that player."""
+
+    @abc.abstractmethod
+    async def display_names(self, player_ids: Collection[int], platform: str) -> dict[int, str]:
+        """Each player's name on `platform`, or on their first account if none is there."""
 
 
 class SqlPlayerRepository(PlayerRepository):
@@ -72,6 +89,51 @@ class SqlPlayerRepository(PlayerRepository):
             .where(AccountRow.platform == key.platform, AccountRow.external_id == key.external_id)
             .values(display_name=_fit_display_name(display_name))
         )
+
+    async def display_names(self, player_ids: Collection[int], platform: str) -> dict[int, str]:
+        if not player_ids:
+            return {}
+        rows = await self._session.execute(
+            select(AccountRow.player_id, AccountRow.platform, AccountRow.display_name)
+            .where(AccountRow.player_id.in_(sorted(player_ids)))
+            .order_by(AccountRow.id)
+        )
+        names: dict[int, str] = {}
+        for player_id, account_platform, display_name in rows:
+            if account_platform == platform or player_id not in names:
+                names[player_id] = display_name
+        return names
+
+    async def get(self, player_id: int) -> Player | None:
+        rows = (
+            await self._session.scalars(
+                select(AccountRow).where(AccountRow.player_id == player_id).order_by(AccountRow.id)
+            )
+        ).all()
+        if not rows:
+            return None
+        return Player(id=player_id, accounts=[_to_domain(row) for row in rows])
+
+    async def move_accounts(self, *, from_player_id: int, to_player_id: int) -> None:
+        await self._session.execute(
+            update(AccountRow)
+            .where(AccountRow.player_id == from_player_id)
+            .values(player_id=to_player_id)
+        )
+
+    async def detach_account(self, key: AccountKey) -> Player:
+        player_row = PlayerRow()
+        self._session.add(player_row)
+        await self._session.flush()
+        await self._session.execute(
+            update(AccountRow)
+            .where(AccountRow.platform == key.platform, AccountRow.external_id == key.external_id)
+            .values(player_id=player_row.id)
+        )
+        player = await self.get(player_row.id)
+        if player is None:
+            raise LookupError(f"no account {key.platform}:{key.external_id} to detach")
+        return player
 
     async def _insert(self, player: Player) -> int:
         player_row = PlayerRow()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from questrya.common.text import clean_text, shorten
 from questrya.unit_of_work import UnitOfWork
 from questrya.users.domain import AccountKey, Player
@@ -26,6 +28,14 @@ async def register(
             await uow.players.rename_account(key, name)
             await uow.commit()
     return _read(player, name, is_new=False)
+
+
+async def display_names(
+    *, uow: UnitOfWork, player_ids: Collection[int], platform: str
+) -> dict[int, str]:
+    """How each player is called on `platform` (their name on another platform if none)."""
+    async with uow:
+        return await uow.players.display_names(player_ids, platform)
 
 
 def _read(player: Player, display_name: str, *, is_new: bool) -> PlayerRead:

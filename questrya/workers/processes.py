@@ -23,10 +23,12 @@ from questrya.workers.schedules import register_schedules
 STOP_TIMEOUT_SECONDS = 15
 MAINTENANCE_SECONDS = 60
 JOB_MODULES = (
+    "questrya.workers.tasks.groups",
     "questrya.workers.tasks.metadata",
     "questrya.workers.tasks.notifications",
     "questrya.workers.tasks.scores",
     "questrya.workers.tasks.outbox",
+    "questrya.workers.tasks.releases",
 )
 
 
@@ -59,12 +61,11 @@ def run_scheduler(redis_url: str, settings: Settings, *, burst: bool = False) ->
 
 @contextlib.contextmanager
 def background_services(
-    redis_url: str, log_dir: Path, extra_commands: Sequence[str] = ()
+    redis_url: str, log_dir: Path, commands: Sequence[str] = ("worker", "scheduler")
 ) -> Iterator[None]:
-    """A worker, the scheduler and `extra_commands` (the bots) as child processes, stopped
-    gracefully on exit; each logs to its own file in `log_dir`."""
+    """`questrya COMMAND` for each of `commands` as a child process, stopped gracefully on
+    exit; each logs to its own file in `log_dir`."""
     environment = {**os.environ, "QUESTRYA_REDIS_URL": redis_url}
-    commands = ["worker", "scheduler", *extra_commands]
     children = [_spawn([command], environment, log_dir) for command in commands]
     try:
         yield

@@ -1,0 +1,1 @@
+"""The releases slice: telling players when a game on their wishlist comes out."""
