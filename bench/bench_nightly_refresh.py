@@ -156,7 +156,7 @@ async def timed_refresh(
             provider=provider,
             day=night,
         )
-    return refresh.seconds, refreshed
+    return refresh.seconds, refreshed.checked
 
 
 def _same_count(counts: Iterable[int]) -> int:

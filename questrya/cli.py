@@ -8,10 +8,14 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 
 import click
+import redis.asyncio as aioredis
 
 from questrya.bootstrap import App, open_app, redis_for
+from questrya.common.clock import utc_now
 from questrya.common.jobs import ALL_QUEUES
 from questrya.logs import configure_logging
+from questrya.metadata import service as metadata_service
+from questrya.metadata.providers.factory import build_provider
 from questrya.orm.database import upgrade_database
 from questrya.settings import Settings, SettingsError, load_settings
 from questrya.workers import monitor
@@ -153,6 +157,36 @@ def discord() -> None:
         )
     with redis_for(settings) as redis_url:
         _run_with_app(settings, redis_url, run_discord)
+
+
+@cli.group()
+def scores() -> None:
+    """The critic scores of the games players have."""
+
+
+@scores.command("refresh")
+def scores_refresh() -> None:
+    """Refresh every game's critic score now, as the nightly job does, with a progress bar."""
+    settings = _settings()
+    with redis_for(settings) as redis_url:
+        _run_with_app(settings, redis_url, _refresh_scores_now)
+
+
+async def _refresh_scores_now(app: App) -> None:
+    day = utc_now().date()
+    async with aioredis.Redis.from_url(app.redis_url) as connection:
+        provider = build_provider(app.settings, connection)
+        try:
+            due = await metadata_service.count_due_for_refresh(
+                uow=app.uow_factory(), provider=provider, day=day
+            )
+            with click.progressbar(length=due, label="Refreshing scores", file=sys.stderr) as bar:
+                done = await metadata_service.refresh_scores(
+                    uow_factory=app.uow_factory, provider=provider, day=day, on_batch=bar.update
+                )
+        finally:
+            await provider.aclose()
+    click.echo(f"Checked {done.checked} games today ({day}); {done.changed} scores changed.")
 
 
 @cli.group()

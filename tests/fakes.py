@@ -18,6 +18,7 @@ from questrya.common.values import ChatAddress, GameStatus
 from questrya.games.domain import Game, GamePage
 from questrya.games.repository import STATUS_RANK, GameRepository
 from questrya.groups.domain import Group, GroupPoll
+from questrya.linking.domain import LinkCode
 from questrya.metadata.domain import GameFacts
 from questrya.metadata.repository import FactsRepository
 from questrya.notifications.domain import Notification
@@ -27,6 +28,7 @@ from questrya.unit_of_work import UnitOfWork
 from questrya.users.domain import AccountKey, Player
 from questrya.users.repository import PlayerRepository
 from tests.fake_groups import FakeGroupRepository
+from tests.fake_links import FakeLinkRepository
 
 
 class RecordingJobQueue:
@@ -118,6 +120,12 @@ class FakeGameRepository(GameRepository):
         chosen = [g for g in self.rows.values() if g.facts_id in facts_ids and g.status is status]
         return copy.deepcopy(sorted(chosen, key=lambda g: g.id or 0))
 
+    async def copy_games(self, *, from_player_id: int, to_player_id: int) -> None:
+        for game in sorted(self._mine(from_player_id), key=lambda g: g.id or 0):
+            copied = dataclasses.replace(copy.deepcopy(game), player_id=to_player_id)
+            copied.id = next(self._ids)
+            self.rows[copied.id] = copied
+
     def _mine(self, player_id: int) -> list[Game]:
         return [g for g in self.rows.values() if g.player_id == player_id]
 
@@ -164,6 +172,25 @@ class FakePlayerRepository(PlayerRepository):
                 names[player_id] = here[0].display_name
         return names
 
+    async def get(self, player_id: int) -> Player | None:
+        player = self.players.get(player_id)
+        return copy.deepcopy(player) if player and player.accounts else None
+
+    async def move_accounts(self, *, from_player_id: int, to_player_id: int) -> None:
+        moving, self.players[from_player_id].accounts = self.players[from_player_id].accounts, []
+        for account in moving:
+            account.player_id = to_player_id
+        self.players[to_player_id].accounts.extend(moving)
+
+    async def detach_account(self, key: AccountKey) -> Player:
+        owner = next(p for p in self.players.values() if any(a.key == key for a in p.accounts))
+        account = next(a for a in owner.accounts if a.key == key)
+        owner.accounts.remove(account)
+        new_id = max(self.players) + 1
+        account.player_id = new_id
+        self.players[new_id] = Player(id=new_id, accounts=[account])
+        return copy.deepcopy(self.players[new_id])
+
 
 class FakeFactsRepository(FactsRepository):
     def __init__(self, rows: dict[int, GameFacts], refreshed_on: dict[int, date]) -> None:
@@ -207,11 +234,21 @@ class FakeFactsRepository(FactsRepository):
         ]
         return due[:limit]
 
-    async def update_scores(self, scores: dict[int, int | None], *, refreshed_on: date) -> None:
+    async def count_for_refresh(self, *, source: str, not_refreshed_on: date) -> int:
+        return sum(
+            1
+            for facts_id, facts in self.rows.items()
+            if facts.source == source and self.refreshed_on.get(facts_id) != not_refreshed_on
+        )
+
+    async def update_scores(self, scores: dict[int, int | None], *, refreshed_on: date) -> int:
+        changed = 0
         for facts_id, score in scores.items():
             if facts_id in self.rows:
+                changed += self.rows[facts_id].critic_score != score
                 self.rows[facts_id] = dataclasses.replace(self.rows[facts_id], critic_score=score)
                 self.refreshed_on[facts_id] = refreshed_on
+        return changed
 
 
 class FakeNotificationRepository(NotificationRepository):
@@ -279,6 +316,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.committed_notifications: dict[int, Notification] = {}
         self.committed_disabled_chats: dict[ChatAddress, str] = {}
         self.committed_outbox: dict[str, tuple[JobRequest, datetime]] = {}
+        self.committed_link_codes: dict[int, LinkCode] = {}
+        self.committed_link_refusals: list[tuple[AccountKey, datetime]] = []
         self.commits = 0
 
     async def _begin(self) -> None:
@@ -288,6 +327,12 @@ class FakeUnitOfWork(UnitOfWork):
             copy.deepcopy(self.committed_groups), copy.deepcopy(self.committed_polls)
         )
         self.groups = self.fake_groups
+        self.fake_links = FakeLinkRepository(
+            copy.deepcopy(self.committed_link_codes),
+            copy.deepcopy(self.committed_link_refusals),
+            self.fake_groups.groups,
+        )
+        self.links = self.fake_links
         self.fake_facts = FakeFactsRepository(
             copy.deepcopy(self.committed_facts), copy.deepcopy(self.committed_refreshed_on)
         )
@@ -310,6 +355,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.committed_notifications = copy.deepcopy(self.fake_notifications.rows)
         self.committed_disabled_chats = copy.deepcopy(self.fake_notifications.disabled_chats)
         self.committed_outbox = copy.deepcopy(self.fake_outbox.rows)
+        self.committed_link_codes = copy.deepcopy(self.fake_links.codes)
+        self.committed_link_refusals = copy.deepcopy(self.fake_links.refusals)
         self.commits += 1
 
     async def rollback(self) -> None:

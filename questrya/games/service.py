@@ -15,7 +15,7 @@ from questrya.common.errors import (
     InvalidRating,
     UnknownStatus,
 )
-from questrya.common.jobs import METADATA_QUEUE, NOTIFICATIONS_QUEUE, JobRequest, job_id
+from questrya.common.jobs import METADATA_QUEUE, JobRequest, job_id
 from questrya.common.matching import match_title
 from questrya.common.text import fold
 from questrya.common.values import (
@@ -222,7 +222,9 @@ def completion_announcement_job(game: Game) -> JobRequest:
     return JobRequest(
         function=ANNOUNCE_COMPLETION_JOB,
         job_id=job_id("announce-completion", _stored_id(game), completed_at),
-        queue=NOTIFICATIONS_QUEUE,
+        # Behind the game's own lookup on the same queue, so a game added and finished at once
+        # is usually announced with its facts; without them it is still announced.
+        queue=METADATA_QUEUE,
         args=(_stored_id(game), completed_at),
     )
 

@@ -152,7 +152,7 @@ class SqlGroupRepository(GroupRepository):
                 GroupPollVoteRow.poll_id == row.id
             )
         )
-        return _poll_to_domain(row, dict(votes.tuples().all()))
+        return _poll_to_domain(row, dict(votes.all()))
 
     async def save_vote(self, poll: GroupPoll, player_id: int, *, on: datetime) -> None:
         if poll.id is None:

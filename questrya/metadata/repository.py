@@ -7,11 +7,17 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questrya.metadata.domain import GameFacts
-from questrya.orm.models import FACTS_TITLE_LENGTH, URL_LENGTH, GameFactsRow, dialect_insert
+from questrya.orm.models import (
+    FACTS_TITLE_LENGTH,
+    URL_LENGTH,
+    GameFactsRow,
+    ScoreChangeRow,
+    dialect_insert,
+)
 
 
 class FactsRepository(abc.ABC):
@@ -38,8 +44,13 @@ class FactsRepository(abc.ABC):
         """(facts id, source id) of one batch not refreshed on that day, by id after `after_id`."""
 
     @abc.abstractmethod
-    async def update_scores(self, scores: dict[int, int | None], *, refreshed_on: date) -> None:
-        """Set critic scores (facts id -> score) and the refresh day, in one bulk statement."""
+    async def count_for_refresh(self, *, source: str, not_refreshed_on: date) -> int:
+        """How many facts of `source` are not yet refreshed on that day."""
+
+    @abc.abstractmethod
+    async def update_scores(self, scores: dict[int, int | None], *, refreshed_on: date) -> int:
+        """Set critic scores (facts id -> score) and the refresh day in bulk statements, and
+        record each score that changed; return how many changed."""
 
 
 class SqlFactsRepository(FactsRepository):
@@ -93,37 +104,63 @@ class SqlFactsRepository(FactsRepository):
             .where(
                 GameFactsRow.source == source,
                 GameFactsRow.id > after_id,
-                or_(
-                    GameFactsRow.refreshed_on.is_(None),
-                    GameFactsRow.refreshed_on != not_refreshed_on,
-                ),
+                _not_refreshed_on(not_refreshed_on),
             )
             .order_by(GameFactsRow.id)
             .limit(limit)
         )
         return [(facts_id, source_id) for facts_id, source_id in rows]
 
-    async def update_scores(self, scores: dict[int, int | None], *, refreshed_on: date) -> None:
-        if not scores:
-            return
-        statement = (
-            update(GameFactsRow)
-            .where(GameFactsRow.id == bindparam("b_id"))
-            .values(
-                critic_score=bindparam("b_score"),
-                refreshed_on=bindparam("b_day"),
-                updated_at=func.now(),
-            )
+    async def count_for_refresh(self, *, source: str, not_refreshed_on: date) -> int:
+        count = await self._session.scalar(
+            select(func.count())
+            .select_from(GameFactsRow)
+            .where(GameFactsRow.source == source, _not_refreshed_on(not_refreshed_on))
         )
-        # On the session's connection, as Core: one executemany, not the ORM's bulk update.
+        return count or 0
+
+    async def update_scores(self, scores: dict[int, int | None], *, refreshed_on: date) -> int:
+        if not scores:
+            return 0
+        before = await self._scores_of(scores)
+        changes = [
+            {"facts_id": i, "refreshed_on": refreshed_on, "old_score": before[i], "new_score": new}
+            for i, new in scores.items()
+            if i in before and before[i] != new
+        ]
+        # On the session's connection, as Core: one executemany each, not the ORM's bulk paths.
         connection = await self._session.connection()
         await connection.execute(
-            statement,
-            [
-                {"b_id": facts_id, "b_score": score, "b_day": refreshed_on}
-                for facts_id, score in scores.items()
-            ],
+            _SET_SCORE, [_score_values(i, new, refreshed_on) for i, new in scores.items()]
         )
+        if changes:
+            await connection.execute(insert(ScoreChangeRow), changes)
+        return len(changes)
+
+    async def _scores_of(self, facts_ids: Collection[int]) -> dict[int, int | None]:
+        rows = await self._session.execute(
+            select(GameFactsRow.id, GameFactsRow.critic_score).where(
+                GameFactsRow.id.in_(sorted(facts_ids))
+            )
+        )
+        return dict(rows.all())
+
+
+def _not_refreshed_on(day: date) -> ColumnElement[bool]:
+    return or_(GameFactsRow.refreshed_on.is_(None), GameFactsRow.refreshed_on != day)
+
+
+_SET_SCORE = (
+    update(GameFactsRow)
+    .where(GameFactsRow.id == bindparam("b_id"))
+    .values(
+        critic_score=bindparam("b_score"), refreshed_on=bindparam("b_day"), updated_at=func.now()
+    )
+)
+
+
+def _score_values(facts_id: int, score: int | None, day: date) -> dict[str, object]:
+    return {"b_id": facts_id, "b_score": score, "b_day": day}
 
 
 _KEY_COLUMNS = frozenset({"source", "source_id"})

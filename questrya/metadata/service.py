@@ -14,6 +14,7 @@ from questrya.metadata.domain import GameFacts, describe_with_source, labelled
 from questrya.metadata.matching import Decision, Verdict, decide
 from questrya.metadata.providers.base import MetadataProvider
 from questrya.metadata.providers.offline import catalog_titles
+from questrya.metadata.schemas import ScoreRefreshRead
 from questrya.notifications import service as notification_service
 from questrya.unit_of_work import UnitOfWork
 
@@ -90,18 +91,32 @@ async def facts_for(*, uow: UnitOfWork, facts_ids: Collection[int]) -> dict[int,
 
 
 async def refresh_scores(
-    *, uow_factory: UnitOfWorkFactory, provider: MetadataProvider, day: date
-) -> int:
-    """Refresh the critic scores of every game not yet refreshed on `day`, a batch at a time."""
-    after_id, refreshed = 0, 0
+    *,
+    uow_factory: UnitOfWorkFactory,
+    provider: MetadataProvider,
+    day: date,
+    on_batch: Callable[[int], None] | None = None,
+) -> ScoreRefreshRead:
+    """Refresh the critic scores of every game not yet refreshed on `day`, a batch at a time;
+    `on_batch` hears how many games each batch checked."""
+    after_id, refreshed = 0, ScoreRefreshRead(checked=0, changed=0)
     while batch := await _refresh_batch(uow_factory(), provider.name, day, after_id):
         scores = await provider.critic_scores([source_id for _, source_id in batch])
         async with uow_factory() as uow:
             by_id = {facts_id: scores.get(source_id) for facts_id, source_id in batch}
-            await uow.facts.update_scores(by_id, refreshed_on=day)
+            changed = await uow.facts.update_scores(by_id, refreshed_on=day)
             await uow.commit()
-        after_id, refreshed = batch[-1][0], refreshed + len(batch)
+        after_id = batch[-1][0]
+        refreshed = refreshed.add(checked=len(batch), changed=changed)
+        if on_batch is not None:
+            on_batch(len(batch))
     return refreshed
+
+
+async def count_due_for_refresh(*, uow: UnitOfWork, provider: MetadataProvider, day: date) -> int:
+    """How many games the refresh of `day` still has to check."""
+    async with uow:
+        return await uow.facts.count_for_refresh(source=provider.name, not_refreshed_on=day)
 
 
 async def _refresh_batch(

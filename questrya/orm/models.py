@@ -220,6 +220,19 @@ class GroupMemberRow(Base):
     shares: Mapped[bool] = mapped_column(default=False)
 
 
+class ScoreChangeRow(Base):
+    """A critic score the nightly refresh changed: what it was, what it became, and when."""
+
+    __tablename__ = "score_changes"
+
+    facts_id: Mapped[int] = mapped_column(
+        ForeignKey("game_facts.id", ondelete="CASCADE"), primary_key=True
+    )
+    refreshed_on: Mapped[date] = mapped_column(primary_key=True)
+    old_score: Mapped[int | None] = mapped_column(SmallInteger)
+    new_score: Mapped[int | None] = mapped_column(SmallInteger)
+
+
 class GroupPollRow(Base):
     """A vote on what a group plays tonight, in chats whose platform has no native polls."""
 
@@ -249,6 +262,34 @@ class GroupPollVoteRow(Base):
     )
     option: Mapped[int] = mapped_column(SmallInteger)
     voted_at: Mapped[datetime]
+
+
+class LinkCodeRow(Base):
+    """A one-time code letting another account join a player; only the code's hash is kept."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id", ondelete="CASCADE"), index=True)
+    issued_by_platform: Mapped[str] = mapped_column(String(20))
+    issued_by_external_id: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime]
+    # Ended codes are forgotten a while after they expire.
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
+class LinkRefusalRow(Base):
+    """A link code refused to an account (wrong, expired or used), counted to stop guessing."""
+
+    __tablename__ = "link_refusals"
+    __table_args__ = (Index("ix_link_refusals_account", "platform", "external_id", "refused_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(64))
+    refused_at: Mapped[datetime]
 
 
 def dialect_insert(session: AsyncSession, table: type[Base]) -> postgresql.Insert | sqlite.Insert:

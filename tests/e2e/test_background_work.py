@@ -8,7 +8,7 @@ import pytest
 import redis
 from rq_scheduler import Scheduler
 
-from questrya.workers.schedules import NIGHTLY_REFRESH_ID
+from questrya.workers.schedules import NIGHTLY_REFRESH_ID, RELEASE_DAYS_ID
 from tests.e2e.conftest import rq_worker_burst, run_questrya
 
 pytestmark = pytest.mark.e2e
@@ -66,10 +66,22 @@ def test_an_ambiguous_title_pushes_a_choice_answered_by_number(
     assert "  1. Doom (1993)" in shown.stdout
 
 
-def test_restarting_the_scheduler_keeps_one_nightly_job(tmp_path: Path, redis_url: str) -> None:
+def test_restarting_the_scheduler_keeps_one_of_each_nightly_job(
+    tmp_path: Path, redis_url: str
+) -> None:
     for _ in range(3):
         run_questrya(tmp_path, "scheduler", "--burst", QUESTRYA_REDIS_URL=redis_url)
     scheduler = Scheduler(connection=redis.Redis.from_url(redis_url))
-    nightly = [job for job in scheduler.get_jobs() if job.id == NIGHTLY_REFRESH_ID]
-    assert len(nightly) == 1
-    assert nightly[0].meta.get("cron_string") == "0 3 * * *"
+    for job_id in (NIGHTLY_REFRESH_ID, RELEASE_DAYS_ID):
+        nightly = [job for job in scheduler.get_jobs() if job.id == job_id]
+        assert len(nightly) == 1
+        assert nightly[0].meta.get("cron_string") == "0 3 * * *"
+
+
+def test_scores_refresh_on_demand_checks_each_game_once_a_day(tmp_path: Path) -> None:
+    run_questrya(tmp_path, "console", "--user", "alice", stdin="/add Hades\n/add Celeste\n")
+    first = run_questrya(tmp_path, "scores", "refresh")
+    again = run_questrya(tmp_path, "scores", "refresh")
+    assert first.stdout.startswith("Checked 2 games today")
+    assert "Refreshing scores" in first.stderr
+    assert again.stdout.startswith("Checked 0 games today")

@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from questrya.metadata.domain import GameFacts
 from questrya.metadata.repository import SqlFactsRepository
+from questrya.orm.models import ScoreChangeRow
 
 SessionFactory = async_sessionmaker[AsyncSession]
 NIGHT = date(2025, 6, 1)
@@ -187,6 +188,33 @@ async def test_update_scores_sets_scores_in_one_statement(
         )
     assert [facts.critic_score for facts in scores if facts] == [91, None, 70]
     assert due == [(untouched, "untouched")]
+
+
+async def test_update_scores_records_what_changed_and_counts_what_is_due(
+    session_factory: SessionFactory,
+) -> None:
+    raised, same, gone = await store(
+        session_factory,
+        some_facts("raised", critic_score=80),
+        some_facts("same", critic_score=70),
+        some_facts("gone", critic_score=60),
+    )
+
+    async with facts_in(session_factory) as repository:
+        assert await repository.count_for_refresh(source="rawg", not_refreshed_on=NIGHT) == 3
+        changed = await repository.update_scores(
+            {raised: 85, same: 70, gone: None}, refreshed_on=NIGHT
+        )
+        assert await repository.count_for_refresh(source="rawg", not_refreshed_on=NIGHT) == 0
+
+    assert changed == 2
+    async with session_factory() as session:
+        rows = await session.execute(
+            select(ScoreChangeRow.facts_id, ScoreChangeRow.old_score, ScoreChangeRow.new_score)
+            .where(ScoreChangeRow.refreshed_on == NIGHT)
+            .order_by(ScoreChangeRow.facts_id)
+        )
+        assert [tuple(row) for row in rows] == [(raised, 80, 85), (gone, 60, None)]
 
 
 async def test_update_scores_with_nothing_to_update_does_nothing(

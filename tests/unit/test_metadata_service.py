@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -122,7 +123,11 @@ async def test_nightly_refresh_batches_and_is_idempotent_per_day(
         await fetch(uow, provider, await added(uow, title))
     night = date(2026, 11, 27)
     refresh = service.refresh_scores
-    assert await refresh(uow_factory=lambda: uow, provider=provider, day=night) == 2
+    first = await refresh(uow_factory=lambda: uow, provider=provider, day=night)
+    assert (first.checked, first.changed) == (2, 0)
     assert provider.score_requests == [["hades"], ["hades-ii"]]
-    assert await refresh(uow_factory=lambda: uow, provider=provider, day=night) == 0
-    assert await refresh(uow_factory=lambda: uow, provider=provider, day=date(2026, 11, 28)) == 2
+    again = await refresh(uow_factory=lambda: uow, provider=provider, day=night)
+    assert (again.checked, again.changed) == (0, 0)
+    provider.games["hades"] = dataclasses.replace(provider.games["hades"], critic_score=90)
+    next_night = await refresh(uow_factory=lambda: uow, provider=provider, day=date(2026, 11, 28))
+    assert (next_night.checked, next_night.changed) == (2, 1)

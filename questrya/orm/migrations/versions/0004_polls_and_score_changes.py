@@ -1,4 +1,4 @@
-"""Group polls on what to play tonight and their votes; release dates indexed for release days.
+"""Group polls and their votes; release dates indexed; the score changes of nightly refreshes.
 
 Revision ID: 0004
 Revises: 0003
@@ -21,8 +21,22 @@ JSON_VALUE = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
-    """Create group_polls and group_poll_votes; index game_facts.release_date."""
+    """Create group_polls, group_poll_votes and score_changes; index release dates."""
     op.create_index(op.f("ix_game_facts_release_date"), "game_facts", ["release_date"])
+    op.create_table(
+        "score_changes",
+        sa.Column("facts_id", sa.Integer(), nullable=False),
+        sa.Column("refreshed_on", sa.Date(), nullable=False),
+        sa.Column("old_score", sa.SmallInteger(), nullable=True),
+        sa.Column("new_score", sa.SmallInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["facts_id"],
+            ["game_facts.id"],
+            name=op.f("fk_score_changes_facts_id_game_facts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("facts_id", "refreshed_on", name=op.f("pk_score_changes")),
+    )
     op.create_table(
         "group_polls",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -64,7 +78,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop both tables and the index."""
+    """Drop the three tables and the index."""
+    op.drop_table("score_changes")
     op.drop_table("group_poll_votes")
     op.drop_index("ix_group_polls_chat", table_name="group_polls")
     op.drop_table("group_polls")
