@@ -13,11 +13,13 @@ from pathlib import Path
 
 from rq import Worker
 from rq_scheduler import Scheduler
+from sqlalchemy.orm import configure_mappers
 
 from questrya.common.jobs import ALL_QUEUES
 from questrya.metadata.providers.offline import catalog_titles
 from questrya.settings import Settings
 from questrya.workers.queues import connect
+from questrya.workers.runtime import worker_engine, worker_settings
 from questrya.workers.schedules import register_schedules
 
 STOP_TIMEOUT_SECONDS = 15
@@ -47,9 +49,13 @@ def run_worker(redis_url: str, queues: Sequence[str] = ALL_QUEUES, *, burst: boo
 
 
 def preload_jobs() -> None:
+    """What every job needs, made once so that the forked work horses inherit it."""
     for module in JOB_MODULES:
         importlib.import_module(module)
     catalog_titles()
+    settings = worker_settings()
+    worker_engine(settings.effective_database_url)
+    configure_mappers()  # else each work horse configures the ORM mappers on its first query
 
 
 def run_scheduler(redis_url: str, settings: Settings, *, burst: bool = False) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -15,6 +16,7 @@ from typing import TypeVar
 import redis
 import redis.asyncio as aioredis
 from rq import get_current_job
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questrya.metadata.providers.base import MetadataProvider
 from questrya.metadata.providers.factory import build_provider
@@ -41,10 +43,25 @@ def run_job(work: Callable[[JobContext], Awaitable[Result]]) -> Result:
     """Run an async job body with a fresh context, from a synchronous RQ job function."""
 
     async def main() -> Result:
-        async with job_context(load_settings(), job_redis()) as context:
+        async with job_context(worker_settings(), job_redis()) as context:
             return await work(context)
 
     return asyncio.run(main())
+
+
+@functools.cache
+def worker_settings() -> Settings:
+    """The settings, read once per worker process: `questrya worker` reads them before it
+    forks, so each work horse inherits them instead of parsing the environment again."""
+    return load_settings()
+
+
+@functools.cache
+def worker_engine(url: str) -> AsyncEngine:
+    """One engine per process, built before the fork by `questrya worker`. It holds no
+    connection then, so no connection is shared across a fork; each job disposes of the
+    connections it opened, since they belong to its own event loop."""
+    return create_engine(url)
 
 
 def job_redis() -> redis.Redis:
@@ -57,7 +74,7 @@ def job_redis() -> redis.Redis:
 
 @contextlib.asynccontextmanager
 async def job_context(settings: Settings, connection: redis.Redis) -> AsyncIterator[JobContext]:
-    engine = create_engine(settings.effective_database_url)
+    engine = worker_engine(settings.effective_database_url)
     async_redis = aioredis.Redis(connection_pool=_async_pool(connection))
     provider = build_provider(settings, async_redis)
     senders = build_senders(settings, async_redis)
