@@ -19,6 +19,7 @@ from questrya.common.clock import Clock, utc_now
 from questrya.common.jobs import JobQueue, JobQueueUnavailable, JobRequest
 from questrya.games.repository import GameRepository, SqlGameRepository
 from questrya.groups.repository import GroupRepository, SqlGroupRepository
+from questrya.linking.repository import LinkRepository, SqlLinkRepository
 from questrya.metadata.repository import FactsRepository, SqlFactsRepository
 from questrya.notifications.repository import NotificationRepository, SqlNotificationRepository
 from questrya.outbox.repository import OutboxRepository, SqlOutboxRepository
@@ -33,6 +34,7 @@ class UnitOfWork(abc.ABC):
     games: GameRepository
     players: PlayerRepository
     groups: GroupRepository
+    links: LinkRepository
     facts: FactsRepository
     notifications: NotificationRepository
     outbox: OutboxRepository
@@ -109,6 +111,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.games = SqlGameRepository(self._session)
         self.players = SqlPlayerRepository(self._session)
         self.groups = SqlGroupRepository(self._session)
+        self.links = SqlLinkRepository(self._session)
         self.facts = SqlFactsRepository(self._session)
         self.notifications = SqlNotificationRepository(self._session)
         self.outbox = SqlOutboxRepository(self._session)

@@ -39,6 +39,21 @@ class FakeGroupRepository(GroupRepository):
             kept = group.members.setdefault(into_player_id, moved)
             kept.player_id = into_player_id
             kept.shares = kept.shares or moved.shares
+        for poll in self.polls:
+            moved_vote = poll.votes.pop(from_player_id, None)
+            if moved_vote is not None:
+                poll.votes.setdefault(into_player_id, moved_vote)
+
+    async def hand_over_members(
+        self, *, platform: str, from_player_id: int, to_player_id: int
+    ) -> None:
+        for address, group in self.groups.items():
+            moved = (
+                group.members.pop(from_player_id, None) if address.platform == platform else None
+            )
+            if moved is not None:
+                moved.player_id = to_player_id
+                group.members[to_player_id] = moved
 
     async def add_poll(self, poll: GroupPoll) -> GroupPoll:
         poll.id = len(self.polls) + 1

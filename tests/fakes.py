@@ -330,7 +330,6 @@ class FakeUnitOfWork(UnitOfWork):
         self.fake_links = FakeLinkRepository(
             copy.deepcopy(self.committed_link_codes),
             copy.deepcopy(self.committed_link_refusals),
-            self.fake_groups.groups,
         )
         self.links = self.fake_links
         self.fake_facts = FakeFactsRepository(

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, delete, func, insert, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -94,6 +94,11 @@ class GameRepository(abc.ABC):
         self, facts_ids: Collection[int], status: GameStatus
     ) -> list[Game]:
         """Every game in `status`, of any player, linked to one of these facts, by id."""
+
+    @abc.abstractmethod
+    async def copy_games(self, *, from_player_id: int, to_player_id: int) -> None:
+        """Give `to_player_id` a copy of every game of `from_player_id`, facts and all (an
+        unlinked account keeps the backlog it shared)."""
 
 
 # Stored with each row (see GameRow.status_rank): the order of a player's list.
@@ -259,6 +264,18 @@ class SqlGameRepository(GameRepository):
             .order_by(GameRow.id)
         )
         return [_to_domain(row) for row in rows]
+
+    async def copy_games(self, *, from_player_id: int, to_player_id: int) -> None:
+        copied = [c for c in GameRow.__table__.c if c.name not in ("id", "player_id")]
+        rows = (
+            select(literal(to_player_id), *copied)
+            .where(GameRow.player_id == from_player_id)
+            .order_by(GameRow.id)
+        )
+        # One INSERT ... SELECT: the database copies the list, however long it is.
+        await self._session.execute(
+            insert(GameRow).from_select(["player_id", *(c.name for c in copied)], rows)
+        )
 
 
 def _last_played_at() -> ColumnElement[datetime]:

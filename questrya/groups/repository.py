@@ -38,6 +38,13 @@ class GroupRepository(abc.ABC):
         """Groups with their feed on where the player shares."""
 
     @abc.abstractmethod
+    async def hand_over_members(
+        self, *, platform: str, from_player_id: int, to_player_id: int
+    ) -> None:
+        """Move the player's memberships of `platform`'s groups to another player: an unlinked
+        account takes its platform's groups with it (one account per platform per player)."""
+
+    @abc.abstractmethod
     async def add_poll(self, poll: GroupPoll) -> GroupPoll:
         """Store a new poll and give it its id."""
 
@@ -51,8 +58,9 @@ class GroupRepository(abc.ABC):
 
     @abc.abstractmethod
     async def merge_members(self, *, from_player_id: int, into_player_id: int) -> None:
-        """Give `into_player_id` every group membership of `from_player_id` (linked accounts
-        are one player): where both are members, it shares if either shared."""
+        """Give `into_player_id` every group membership and poll vote of `from_player_id`
+        (linked accounts are one player): where both are members, it shares if either shared;
+        where both voted, the vote of `into_player_id` stays."""
 
 
 class SqlGroupRepository(GroupRepository):
@@ -195,6 +203,32 @@ class SqlGroupRepository(GroupRepository):
             update(GroupMemberRow)
             .where(GroupMemberRow.player_id == from_player_id)
             .values(player_id=into_player_id)
+        )
+        await self._merge_votes(from_player_id, into_player_id)
+
+    async def _merge_votes(self, from_player_id: int, into_player_id: int) -> None:
+        kept = aliased(GroupPollVoteRow)
+        await self._session.execute(
+            delete(GroupPollVoteRow).where(
+                GroupPollVoteRow.player_id == from_player_id,
+                exists().where(
+                    kept.poll_id == GroupPollVoteRow.poll_id, kept.player_id == into_player_id
+                ),
+            )
+        )
+        await self._session.execute(
+            update(GroupPollVoteRow)
+            .where(GroupPollVoteRow.player_id == from_player_id)
+            .values(player_id=into_player_id)
+        )
+
+    async def hand_over_members(
+        self, *, platform: str, from_player_id: int, to_player_id: int
+    ) -> None:
+        await self._session.execute(
+            update(GroupMemberRow)
+            .where(GroupMemberRow.platform == platform, GroupMemberRow.player_id == from_player_id)
+            .values(player_id=to_player_id)
         )
 
 

@@ -1,7 +1,8 @@
 """Players and the chat accounts they use.
 
-A player is the person; an account is one identity on one platform. Today each account has its
-own player; linking (several accounts, one player) only adds accounts to an existing player.
+A player is the person; an account is one identity on one platform. Each account starts with
+its own player; linking moves accounts to one player (at most one per platform), and unlinking
+gives an account a player of its own again.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from questrya.orm.database import create_engine, upgrade_database
 from questrya.orm.models import Base, PlayerRow
 from tests.integration.conftest import sqlite_url
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def current_revision(connection: Connection) -> str | None:
