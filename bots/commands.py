@@ -44,8 +44,13 @@ async def add(context: Context, arguments: Arguments) -> Reply:
         platform=arguments.platform,
         added_in=context.speaker.chat,
     )
+    if game.from_wishlist:
+        return Reply(f"Moved {game.title} from your wishlist to your backlog. Enjoy!")
     where = f" ({game.platform})" if game.platform else ""
-    return Reply(f"Added {game.title}{where} to your backlog. I'll look up its details.")
+    return Reply(
+        f"Added {game.title}{where} to your backlog. I'll look up its details.",
+        topic=f"game-{game.id}",
+    )
 
 
 async def backlog(context: Context, arguments: Arguments) -> Reply:

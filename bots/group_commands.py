@@ -15,6 +15,7 @@ ON_OFF = {"on": True, "off": False}
 
 async def feed(context: Context, arguments: Arguments) -> Reply:
     speaker = context.speaker
+    group_service.require_group(speaker.is_group, "/feed")  # before the word: a clearer answer
     group = await group_service.switch_feed(
         uow=context.uow_factory(),
         address=speaker.chat,
@@ -33,6 +34,7 @@ async def feed(context: Context, arguments: Arguments) -> Reply:
 
 
 async def share(context: Context, arguments: Arguments) -> Reply:
+    group_service.require_group(context.speaker.is_group, "/share")
     group = await group_service.set_sharing(
         uow=context.uow_factory(),
         address=context.speaker.chat,
@@ -65,8 +67,10 @@ async def tonight(context: Context, arguments: Arguments) -> Reply:
         address=context.speaker.chat,
         player_id=context.player_id,
     )
-    if result.poll is None:
+    if not result.picks:
         return Reply(NOTHING_SHARED, public=True)
+    if result.poll is None:  # one game only: nothing to vote on
+        return Reply(ONE_SHARED.format(pick=_pick_line(result.picks[0])), public=True)
     lines = [f"{number}. {_pick_line(pick)}" for number, pick in enumerate(result.picks, 1)]
     return Reply(
         "\n".join([result.poll.question, *lines]),
@@ -103,6 +107,7 @@ NOTHING_SHARED = (
     "No game is on two or more lists here yet. Members who /share on, and whoever asks, "
     "count: add games with /add or /wish, then ask /tonight again."
 )
+ONE_SHARED = "Only one game is on two or more lists here: {pick}. Play it tonight!"
 
 
 def _on_or_off(word: str | None) -> bool:
@@ -120,7 +125,8 @@ def _pick_line(pick: TonightPickRead) -> str:
 
 def _vote_number(word: str | None) -> int:
     text = (word or "").strip()
-    if not text.isdigit() or len(text) > MAX_VOTE_DIGITS:
+    # isdecimal: "²" passes isdigit() but is no number int() reads.
+    if not text.isdecimal() or len(text) > MAX_VOTE_DIGITS:
         raise InvalidInput("Vote with the number of a game in the list.")
     return int(text)
 

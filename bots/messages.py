@@ -42,6 +42,9 @@ class Reply:
     image_url: str | None = None
     poll: Poll | None = None
     public: bool = False
+    # What the reply is about ("game-12"): pushes whose event key starts with it (the game's
+    # details) can follow this reply on platforms that thread messages.
+    topic: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,34 +1,42 @@
-"""Buttons that survive restarts and work on any instance: the command rides in the custom id,
-and a dynamic item turns a press back into that command."""
+"""Buttons that survive restarts and work on any instance: the command and who may press it
+ride in the custom id (`q|owner|command`), and a dynamic item turns a press back into them."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import discord
 
-from bots.chat import ChatRouter
-from bots.discord.replies import BUTTON_TEMPLATE, message_parts
-from bots.discord.speakers import speaker_of
+from questrya.notifications.senders.discord import ANYONE, BUTTON_TEMPLATE
 
 NOT_YOURS = "This button belongs to someone else's message."
 
 
-def router_of(interaction: discord.Interaction) -> ChatRouter:
-    """The router of the bot that received the interaction (QuestryaBot keeps it)."""
-    router = getattr(interaction.client, "router", None)
-    if not isinstance(router, ChatRouter):
-        raise TypeError("the Discord client has no Questrya router")
-    return router
+@runtime_checkable
+class PressHandler(Protocol):
+    """The client that answers presses (QuestryaBot)."""
+
+    async def on_command_button(
+        self, interaction: discord.Interaction, owner: str, command: str
+    ) -> None: ...
 
 
 class CommandButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUTTON_TEMPLATE):
-    """A pressed `q|owner|command` button: the owner (or anyone, for "*") runs the command,
-    and the answer replaces the message the button was on."""
+    """A `q|owner|command` button: the owner (anyone, for "*") runs the command."""
 
-    def __init__(self, owner: str, command: str) -> None:
-        super().__init__(discord.ui.Button(label="…", custom_id=f"q|{owner}|{command}"))
+    def __init__(
+        self,
+        owner: str,
+        command: str,
+        *,
+        label: str | None = None,
+        style: discord.ButtonStyle = discord.ButtonStyle.primary,
+    ) -> None:
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label, style=style, custom_id=f"q|{owner}|{command}"
+        )
+        super().__init__(button)
         self.owner = owner
         self.command = command
 
@@ -36,11 +44,18 @@ class CommandButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUT
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> CommandButton:
-        return cls(match["owner"], match["command"])
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(match["owner"], match["command"], label=label)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Others get an ephemeral "not yours"; the message stays as it is."""
+        if self.owner in (ANYONE, str(interaction.user.id)):
+            return True
+        await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+        return False
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        if self.owner not in ("*", str(interaction.user.id)):
-            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
-            return
-        reply = await router_of(interaction).handle_text(speaker_of(interaction), self.command)
-        await interaction.response.edit_message(**message_parts(reply, str(interaction.user.id)))
+        client = interaction.client
+        if not isinstance(client, PressHandler):
+            raise TypeError("the Discord client does not answer Questrya buttons")
+        await client.on_command_button(interaction, self.owner, self.command)

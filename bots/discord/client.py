@@ -11,17 +11,24 @@ from bots.chat import ChatRouter
 from bots.discord.buttons import CommandButton
 from bots.discord.commands import register_commands
 from bots.discord.replies import NO_MENTIONS
+from bots.discord.responses import answer_press, report_failure
+from bots.discord.speakers import speaker_of
 
 log = logging.getLogger(__name__)
+# Commands are offered in servers and in the bot's DMs; the app is installed to servers.
+CONTEXTS = app_commands.AppCommandContext(guild=True, dm_channel=True)
+INSTALLS = app_commands.AppInstallationType(guild=True)
 
 
 class QuestryaBot(discord.Client):
-    """A client without privileged intents: slash commands need none."""
+    """A client without privileged intents: slash commands and buttons need none."""
 
     def __init__(self, router: ChatRouter, *, sync_guild_id: int | None = None) -> None:
         super().__init__(intents=discord.Intents.default(), allowed_mentions=NO_MENTIONS)
         self.router = router
-        self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(self)
+        self.tree: app_commands.CommandTree[QuestryaBot] = app_commands.CommandTree(
+            self, allowed_contexts=CONTEXTS, allowed_installs=INSTALLS
+        )
         self._sync_guild = discord.Object(sync_guild_id) if sync_guild_id else None
 
     async def setup_hook(self) -> None:
@@ -30,5 +37,15 @@ class QuestryaBot(discord.Client):
         if self._sync_guild is not None:
             self.tree.copy_global_to(guild=self._sync_guild)
         synced = await self.tree.sync(guild=self._sync_guild)
-        where = f"server {self._sync_guild.id}" if self._sync_guild else "globally"
+        where = f"to server {self._sync_guild.id}" if self._sync_guild else "globally"
         log.info("synced %d commands %s", len(synced), where)
+
+    async def on_command_button(
+        self, interaction: discord.Interaction, owner: str, command: str
+    ) -> None:
+        """A press on a Questrya button: run its command for the presser (see buttons.py)."""
+        try:
+            work = self.router.handle_text(speaker_of(interaction), command)
+            await answer_press(interaction, owner, command, work)
+        except Exception as error:  # the one handler: logged, and the player told
+            await report_failure(interaction, error)

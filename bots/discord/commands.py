@@ -1,14 +1,13 @@
 """Every slash command of the bot, registered in `register_commands`.
 
-Each command turns its typed options into router `Arguments`; the router does the rest. Titles
-autocomplete from the player's games (and, for /add, the catalog); statuses are choices; ratings
-are a 1-10 range, checked by Discord before we see them.
+Each command turns its typed options into router `Arguments`; the router does the rest, and its
+command table gives each command's description. Titles autocomplete from the player's games
+(and, for /add, the catalog); platforms from the known ones; statuses are choices; ratings a
+1-10 range and titles 1-200 characters, which Discord checks before we see them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -16,119 +15,109 @@ import discord
 from discord import app_commands
 
 from bots.chat import ChatRouter
-from bots.discord.responses import answer, answer_error
+from bots.discord.responses import answer_command, report_failure
 from bots.discord.speakers import speaker_of
+from bots.next_commands import NextArguments
 from bots.parsing import Arguments
+from questrya.common.text import fold
+from questrya.common.values import Platform, Title
 
-APOLOGY = "Sorry, something went wrong on my side; it has been logged."
-CHOICE_LIMIT = 100
-STATUS_CHOICES = [
-    app_commands.Choice(name=name, value=name)
-    for name in (
-        "open",
-        "playing",
-        "paused",
-        "backlog",
-        "wishlist",
-        "completed",
-        "abandoned",
-        "all",
-    )
-]
+CHOICE_LIMIT = 25
+CHOICE_NAME_LIMIT = 100
+STATUSES = ("open", "playing", "paused", "backlog", "wishlist", "completed", "abandoned", "all")
+STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in STATUSES]
 Rating = app_commands.Range[int, 1, 10]
-PUBLIC_COMMANDS = frozenset({"done"})  # completions are news for the channel
-
+TitleText = app_commands.Range[str, 1, Title.MAX_LENGTH]
+Page = app_commands.Range[int, 1, 100_000]
+Hours = app_commands.Range[int, 1, 1_000]
+TITLE = "The game's title"
+Choices = list[app_commands.Choice[str]]
 Runner = Callable[[discord.Interaction, str, Arguments], Awaitable[None]]
-Completer = Callable[
-    [discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]
-]
-
-log = logging.getLogger(__name__)
+Completer = Callable[[discord.Interaction, str], Coroutine[Any, Any, Choices]]
 
 
-def register_commands(tree: app_commands.CommandTree[discord.Client], router: ChatRouter) -> None:
-    """Every command, its options and autocompletes, and the tree's error handler."""
+def register_commands(tree: app_commands.CommandTree[Any], router: ChatRouter) -> None:
+    """Every command, its options and autocompletes, and the tree's one error handler."""
+
+    def summary(name: str) -> str:
+        text = router.commands[name].summary
+        return (text[:1].upper() + text[1:])[:100]
 
     async def run(interaction: discord.Interaction, name: str, arguments: Arguments) -> None:
-        work = asyncio.ensure_future(
-            router.handle_command(speaker_of(interaction), name, arguments)
-        )
-        await answer(interaction, work, public=name in PUBLIC_COMMANDS)
+        work = router.handle_command(speaker_of(interaction), name, arguments)
+        await answer_command(interaction, name, work)
 
-    async def own_titles(
-        interaction: discord.Interaction, typed: str
-    ) -> list[app_commands.Choice[str]]:
-        return _choices(await router.suggest_titles(speaker_of(interaction), typed, catalog=False))
+    async def own_titles(interaction: discord.Interaction, typed: str) -> Choices:
+        speaker = speaker_of(interaction)
+        return _choices(await router.suggest_titles(speaker, typed, catalog=False))
 
-    async def known_titles(
-        interaction: discord.Interaction, typed: str
-    ) -> list[app_commands.Choice[str]]:
-        return _choices(await router.suggest_titles(speaker_of(interaction), typed, catalog=True))
+    async def known_titles(interaction: discord.Interaction, typed: str) -> Choices:
+        speaker = speaker_of(interaction)
+        return _choices(await router.suggest_titles(speaker, typed, catalog=True))
 
-    @tree.command(name="start", description="A short guide")
+    @tree.command(name="start", description=summary("start"))
     async def start(interaction: discord.Interaction) -> None:
         await run(interaction, "start", Arguments())
 
-    @tree.command(name="help", description="Every command")
+    @tree.command(name="help", description=summary("help"))
     async def show_help(interaction: discord.Interaction) -> None:
         await run(interaction, "help", Arguments())
 
-    @tree.command(name="add", description="Add a game to your backlog")
-    @app_commands.describe(
-        title="The game's title", platform="Where you play it (pc, ps5, switch…)"
-    )
-    @app_commands.autocomplete(title=known_titles)
+    @tree.command(name="add", description=summary("add"))
+    @app_commands.describe(title=TITLE, platform="Where you play it: PC, PlayStation 5, …")
+    @app_commands.autocomplete(title=known_titles, platform=platforms)
     async def add(
-        interaction: discord.Interaction, title: str, platform: str | None = None
+        interaction: discord.Interaction, title: TitleText, platform: str | None = None
     ) -> None:
         await run(interaction, "add", Arguments(title=title, platform=platform))
 
-    @tree.command(name="backlog", description="Your games, a page at a time")
+    @tree.command(name="backlog", description=summary("backlog"))
+    @app_commands.describe(status="Which games (open by default)", page="Page number")
     @app_commands.choices(status=STATUS_CHOICES)
     async def backlog(
         interaction: discord.Interaction,
         status: app_commands.Choice[str] | None = None,
-        page: app_commands.Range[int, 1, 100_000] = 1,
+        page: Page = 1,
     ) -> None:
-        await run(
-            interaction, "backlog", Arguments(status=status.value if status else None, page=page)
-        )
+        chosen = status.value if status else None
+        await run(interaction, "backlog", Arguments(status=chosen, page=page))
 
-    @tree.command(name="done", description="Mark a game completed, with an optional rating")
+    @tree.command(name="done", description=summary("done"))
+    @app_commands.describe(title=TITLE, rating="Your rating, 1 to 10")
     @app_commands.autocomplete(title=own_titles)
     async def done(
-        interaction: discord.Interaction, title: str, rating: Rating | None = None
+        interaction: discord.Interaction, title: TitleText, rating: Rating | None = None
     ) -> None:
         await run(interaction, "done", Arguments(title=title, rating=rating))
 
-    @tree.command(name="rate", description="Rate a game you played")
+    @tree.command(name="rate", description=summary("rate"))
+    @app_commands.describe(title=TITLE, rating="Your rating, 1 to 10")
     @app_commands.autocomplete(title=own_titles)
-    async def rate(interaction: discord.Interaction, title: str, rating: Rating) -> None:
+    async def rate(interaction: discord.Interaction, title: TitleText, rating: Rating) -> None:
         await run(interaction, "rate", Arguments(title=title, rating=rating))
 
-    for name, description in TITLE_COMMANDS.items():
-        tree.add_command(_title_command(name, description, run, own_titles))
+    for name in ("play", "pause", "drop", "remove"):
+        tree.add_command(_title_command(name, summary(name), run, own_titles))
 
-    @tree.command(name="stats", description="Your numbers")
+    @tree.command(name="stats", description=summary("stats"))
     async def stats(interaction: discord.Interaction) -> None:
         await run(interaction, "stats", Arguments())
+
+    if "next" in router.commands:
+
+        @tree.command(name="next", description=summary("next"))
+        @app_commands.describe(hours="How many hours you have (any, if left out)")
+        async def suggest_next(
+            interaction: discord.Interaction, hours: Hours | None = None
+        ) -> None:
+            await run(interaction, "next", NextArguments(hours=hours))
 
     @tree.error
     async def on_error(
         interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        """The one error handler: log the bug (tokens are scrubbed by the log filter) and answer
-        the player in one line."""
-        log.error("interaction failed", exc_info=error)
-        await answer_error(interaction, APOLOGY)
-
-
-TITLE_COMMANDS = {
-    "play": "Start, resume or replay a game",
-    "pause": "Put a game on hold",
-    "drop": "Give up on a game",
-    "remove": "Delete a game from your list",
-}
+        # A command's own exception arrives wrapped in CommandInvokeError.
+        await report_failure(interaction, getattr(error, "original", error))
 
 
 def _title_command(
@@ -137,12 +126,23 @@ def _title_command(
     """A command whose one option is a title of the player's own games."""
 
     @app_commands.command(name=name, description=description)
+    @app_commands.describe(title=TITLE)
     @app_commands.autocomplete(title=own_titles)
-    async def command(interaction: discord.Interaction, title: str) -> None:
+    async def command(interaction: discord.Interaction, title: TitleText) -> None:
         await run(interaction, name, Arguments(title=title))
 
     return command
 
 
-def _choices(titles: list[str]) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=t, value=t) for t in titles if len(t) <= CHOICE_LIMIT]
+async def platforms(interaction: discord.Interaction, typed: str) -> Choices:
+    """The known platforms whose name contains what was typed, canonical names first."""
+    wanted = fold(typed).replace(" ", "")
+    names = [p.value for p in Platform if wanted in fold(p.value).replace(" ", "")]
+    if not names and (found := Platform.lookup(typed)) is not None:
+        names = [found.value]  # an alias: "ps5", "switch"
+    return _choices(names)
+
+
+def _choices(names: list[str]) -> Choices:
+    fitting = [name for name in names if len(name) <= CHOICE_NAME_LIMIT][:CHOICE_LIMIT]
+    return [app_commands.Choice(name=name, value=name) for name in fitting]

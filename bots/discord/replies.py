@@ -1,55 +1,47 @@
-"""A `Reply` as a Discord message: escaped text, an embed for covers, buttons that know their
-owner. Mentions are never allowed, so "@everyone" in a title pings no one."""
+"""A `Reply` as a Discord message: the sender's look (escaped text that pings no one, an embed
+for covers and attributions), with buttons that know who may press them."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import discord
-from discord.utils import escape_markdown
 
 from bots.chat import Choice, Reply
+from bots.discord.buttons import CommandButton
+from questrya.notifications.senders.discord import (
+    LABEL_LIMIT,
+    NO_MENTIONS,
+    button_style,
+    custom_id,
+    text_fields,
+)
 
-CUSTOM_ID_LIMIT = 100
-LABEL_LIMIT = 80
-ANYONE = "*"
-BUTTON_PREFIX = "q"
-BUTTON_TEMPLATE = re.compile(r"q\|(?P<owner>\*|\d+)\|(?P<command>/.+)", re.DOTALL)
-PAGING_PREFIX = "/backlog"
-NO_MENTIONS = discord.AllowedMentions.none()
-
-
-def custom_id(owner: str, command: str) -> str | None:
-    """`q|owner|command`, or None when it exceeds Discord's 100 characters."""
-    value = f"{BUTTON_PREFIX}|{owner}|{command}"
-    return value if len(value) <= CUSTOM_ID_LIMIT else None
+__all__ = ["NO_MENTIONS", "message_parts"]
 
 
-def message_parts(reply: Reply, owner: str) -> dict[str, Any]:
-    """Keyword arguments for send/edit: content, embed (with the cover), view."""
-    content = escape_markdown(reply.text)
-    parts: dict[str, Any] = {"content": content, "allowed_mentions": NO_MENTIONS}
-    if reply.image_url:
-        parts["embed"] = discord.Embed().set_thumbnail(url=reply.image_url)
+def message_parts(reply: Reply, owner: str, *, editing: bool = False) -> dict[str, Any]:
+    """Keyword arguments for send/edit. An edit also clears what the new reply lacks (an
+    embed, buttons), so a page without a cover or a next page shows none."""
+    parts = text_fields(reply.text, reply.image_url)
     view = choices_view(reply.choices, owner)
     if view is not None:
         parts["view"] = view
+    if editing:
+        parts.setdefault("embed", None)
+        parts.setdefault("view", None)
     return parts
 
 
 def choices_view(choices: tuple[Choice, ...], owner: str) -> discord.ui.View | None:
-    """Buttons for the choices; paging ones are grey, the others blue. None when empty."""
+    """A button per choice that fits in a custom id; None when there is none.
+
+    The buttons are dynamic items: discord.py routes a press by its custom id alone, so the
+    bot keeps nothing per message, and presses work after a restart or on another instance.
+    """
     view = discord.ui.View(timeout=None)
     for choice in choices:
-        identifier = custom_id(owner, choice.command)
-        if identifier is None:
-            continue
-        style = (
-            discord.ButtonStyle.secondary
-            if choice.command.startswith(PAGING_PREFIX)
-            else discord.ButtonStyle.primary
-        )
-        label = choice.label[:LABEL_LIMIT]
-        view.add_item(discord.ui.Button(label=label, custom_id=identifier, style=style))
+        if custom_id(owner, choice.command) is not None:
+            label, style = choice.label[:LABEL_LIMIT], button_style(choice.command)
+            view.add_item(CommandButton(owner, choice.command, label=label, style=style))
     return view if view.children else None

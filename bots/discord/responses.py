@@ -1,37 +1,131 @@
-"""Answering an interaction: at once when the answer is quick, deferred when it may not be."""
+"""Answering an interaction: at once when the answer is quick, deferred when it may not be.
+
+Discord drops an interaction that gets no callback within 3 s. The work starts at once; if it
+is not done after DEFER_AFTER_SECONDS, the interaction is deferred (the player sees "thinking")
+and the answer follows as an edit of that response.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
 
 import discord
 
 from bots.chat import Reply
-from bots.discord.replies import message_parts
+from bots.discord.replies import NO_MENTIONS, message_parts
 
-# Discord drops an interaction not answered within 3 s; past this, defer and follow up.
 DEFER_AFTER_SECONDS = 2.0
+APOLOGY = "Sorry, something went wrong on my side; it has been logged."
+# Completions are news for the channel, whatever else the reply says.
+PUBLIC_COMMANDS = frozenset({"done"})
+
+log = logging.getLogger(__name__)
 
 
-async def answer(
-    interaction: discord.Interaction, work: asyncio.Future[Reply], *, public: bool
+def is_public(command: str, reply: Reply | None = None) -> bool:
+    """Whether the answer is for the whole channel; personal ones are private in servers."""
+    return command in PUBLIC_COMMANDS or (reply is not None and reply.public)
+
+
+async def answer_command(
+    interaction: discord.Interaction, command: str, work: Awaitable[Reply]
 ) -> None:
-    """Send the reply `work` produces; personal answers in servers are ephemeral."""
-    ephemeral = interaction.guild_id is not None and not public
-    owner = str(interaction.user.id)
-    done, _ = await asyncio.wait({work}, timeout=DEFER_AFTER_SECONDS)
-    if done:
-        parts = message_parts(work.result(), owner)
-        await interaction.response.send_message(**parts, ephemeral=ephemeral)
+    """Answer a slash command with the reply `work` produces."""
+    owner, task = str(interaction.user.id), asyncio.ensure_future(work)
+    in_server = interaction.guild_id is not None
+    if await _finishes_in_time(task):
+        private = in_server and not is_public(command, task.result())
+        parts = message_parts(task.result(), owner)
+        await interaction.response.send_message(**parts, ephemeral=private)
         return
-    await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-    await interaction.followup.send(**message_parts(await work, owner), ephemeral=ephemeral)
+    deferred_private = in_server and not is_public(command)  # a guess: the reply is not here yet
+    await interaction.response.defer(ephemeral=deferred_private, thinking=True)
+    reply = await task
+    if deferred_private == (in_server and not is_public(command, reply)):
+        await interaction.edit_original_response(**message_parts(reply, owner, editing=True))
+        return
+    # The guess was wrong: a private "thinking" cannot turn public, so it makes way.
+    await interaction.delete_original_response()
+    await interaction.followup.send(**message_parts(reply, owner), ephemeral=not deferred_private)
 
 
-async def answer_error(interaction: discord.Interaction, text: str) -> None:
-    """One line, only to the player, whether or not the interaction was answered already."""
-    no_mentions = discord.AllowedMentions.none()
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=no_mentions)
+async def answer_press(
+    interaction: discord.Interaction, owner: str, command: str, work: Awaitable[Reply]
+) -> None:
+    """Answer a button press: the reply replaces the pressed message, except a public reply
+    to a private message (a new public one) and a press on a button for anyone in a server
+    (privately to the presser, so the message stays as the others see it)."""
+    presser, task = str(interaction.user.id), asyncio.ensure_future(work)
+    deferred = not await _finishes_in_time(task)
+    if deferred:
+        await interaction.response.defer()  # keeps the pressed message as it is meanwhile
+    reply = await task
+    where = _answers_in_new_message(interaction, owner, is_public(_name_of(command), reply))
+    if where is None:
+        await _replace_pressed(interaction, message_parts(reply, presser, editing=True), deferred)
     else:
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=no_mentions)
+        parts = message_parts(reply, presser)
+        await _send_new(interaction, parts, deferred, private=where == "private")
+
+
+async def _replace_pressed(
+    interaction: discord.Interaction, parts: dict[str, Any], deferred: bool
+) -> None:
+    if deferred:
+        await interaction.edit_original_response(**parts)
+    else:
+        await interaction.response.edit_message(**parts)
+
+
+async def _send_new(
+    interaction: discord.Interaction, parts: dict[str, Any], deferred: bool, *, private: bool
+) -> None:
+    if deferred:
+        await interaction.followup.send(**parts, ephemeral=private)
+    else:
+        await interaction.response.send_message(**parts, ephemeral=private)
+
+
+def _answers_in_new_message(
+    interaction: discord.Interaction, owner: str, public: bool
+) -> str | None:
+    """ "public" or "private" for a new message; None to edit the pressed one."""
+    pressed_private = interaction.message is not None and interaction.message.flags.ephemeral
+    if public and pressed_private:
+        return "public"
+    if owner == "*" and interaction.guild_id is not None and not public:
+        return "private"
+    return None
+
+
+async def report_failure(interaction: discord.Interaction, error: BaseException) -> None:
+    """The one error handler: log the bug (tokens are scrubbed by the log filter) and tell the
+    player in one line, privately, whether or not the interaction was answered already."""
+    log.error("interaction %s failed", _describe(interaction), exc_info=error)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(APOLOGY, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(
+                APOLOGY, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+    except discord.HTTPException as unreachable:  # expired, or Discord is down: logged above
+        log.warning("could not tell the player: %s", unreachable)
+
+
+async def _finishes_in_time(task: asyncio.Future[Reply]) -> bool:
+    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER_SECONDS)
+    return bool(done)
+
+
+def _name_of(command: str) -> str:
+    return command.removeprefix("/").split(maxsplit=1)[0].casefold()
+
+
+def _describe(interaction: discord.Interaction) -> str:
+    data: dict[str, Any] = dict(interaction.data or {})
+    what = data.get("name") or data.get("custom_id") or interaction.type.name
+    return f"{what!s} by {interaction.user.id} in {interaction.channel_id}"

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 async def run_discord(app: App) -> None:
-    """Connect to the gateway and serve until stopped."""
+    """Connect to the gateway (or the proxy in settings) and serve until stopped."""
     settings = app.settings
     if settings.discord_token is None:
         raise ValueError("QUESTRYA_DISCORD_TOKEN is not set")

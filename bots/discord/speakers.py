@@ -10,11 +10,18 @@ PLATFORM = "discord"
 
 
 def speaker_of(interaction: discord.Interaction) -> Speaker:
+    """The player and channel of an interaction; in a server, "Manage Server" makes an admin."""
     user = interaction.user
+    in_server = interaction.guild_id is not None
+
+    async def manages_server() -> bool:
+        return interaction.permissions.manage_guild
+
     return Speaker(
         platform=PLATFORM,
         user_id=str(user.id),
         display_name=user.display_name,
         chat_id=str(interaction.channel_id),
-        is_group=interaction.guild_id is not None,
+        is_group=in_server,
+        admin_check=manages_server if in_server else None,
     )

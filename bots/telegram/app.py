@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 import signal
 from urllib.parse import urlsplit
 
@@ -16,39 +15,62 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bots.chat import ChatRouter
 from bots.telegram.handlers import TelegramHandlers
+from questrya.notifications.senders.telegram_threads import ReplyThreads
 
 MAX_RETRIES_ON_429 = 3
 ROUTER_KEY = "questrya_router"
 
 
-def build_application(token: str, api_url: str, router: ChatRouter) -> Application:  # type: ignore[type-arg]
-    """A python-telegram-bot Application talking to `api_url` (Telegram's, or a local one)."""
-    application = (
+def build_application(
+    token: str,
+    api_url: str,
+    router: ChatRouter,
+    threads: ReplyThreads | None = None,
+    request: BaseRequest | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """A python-telegram-bot Application talking to `api_url` (Telegram's, or a local one);
+    `request` replaces PTB's HTTP client (offline tests)."""
+    builder = (
         Application.builder()
         .token(token)
         .base_url(api_url)
-        .base_file_url(api_url.replace("/bot", "/file/bot"))
+        .base_file_url(file_url_of(api_url))
         .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES_ON_429))
-        .build()
     )
-    register_handlers(application, router)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
+    register_handlers(application, TelegramHandlers(router, threads))
     application.bot_data[ROUTER_KEY] = router
     return application
 
 
-def register_handlers(application: Application, router: ChatRouter) -> None:  # type: ignore[type-arg]
-    """Every handler of the bot, in one place."""
-    handlers = TelegramHandlers(router)
-    application.add_handler(CommandHandler(list(router.commands), handlers.on_command))
+def file_url_of(api_url: str) -> str:
+    """Where files are served: `https://api.telegram.org/file/bot` for `…/bot`."""
+    root, bot, rest = api_url.rpartition("/bot")
+    return f"{root}/file/bot{rest}" if bot else api_url
+
+
+def register_handlers(application: Application, handlers: TelegramHandlers) -> None:  # type: ignore[type-arg]
+    """Every handler of the bot, in one place. New messages only: editing a sent command does
+    not run it again."""
+    router = handlers.router
+    new_text = filters.UpdateType.MESSAGE & filters.TEXT
+    application.add_handler(
+        CommandHandler(list(router.commands), handlers.on_command, filters=new_text)
+    )
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     # In private chats anything else (unknown commands, plain text) gets the router's hint;
-    # in groups the bot stays quiet about messages that are not for it.
+    # in groups only unknown commands that name this bot are answered.
     application.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, handlers.on_command)
+        MessageHandler(filters.ChatType.PRIVATE & new_text, handlers.on_command)
     )
+    group_command = filters.ChatType.GROUPS & new_text & filters.COMMAND
+    application.add_handler(MessageHandler(group_command, handlers.on_group_command))
     application.add_error_handler(handlers.on_error)
 
 
@@ -80,7 +102,7 @@ async def run_webhook(
     webhook_url: str,
     listen: str,
     port: int,
-    secret_token: str | None,
+    secret_token: str,
 ) -> None:
     """Webhook mode, for several instances behind a load balancer."""
     async with application:
@@ -91,7 +113,7 @@ async def run_webhook(
             port=port,
             url_path=urlsplit(webhook_url).path.lstrip("/"),
             webhook_url=webhook_url,
-            secret_token=secret_token or secrets.token_urlsafe(32),
+            secret_token=secret_token,
             allowed_updates=Update.ALL_TYPES,
         )
         await _until_stopped()

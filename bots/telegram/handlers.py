@@ -2,35 +2,51 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 
 from telegram import Chat, Message, Update, User
 from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bots.chat import ChatRouter, Reply, Speaker
-from bots.telegram.replies import CAPTION_LIMIT, as_html, decode_button, keyboard
+from bots.telegram.replies import decode_button, render
+from questrya.notifications.senders.telegram_threads import ReplyThreads, Thread
 
 PLATFORM = "telegram"
 NOT_YOURS = "This button belongs to someone else's message."
 STALE_BUTTON = "This button no longer works; type the command instead."
 APOLOGY = "Sorry, something went wrong on my side; it has been logged."
+NOT_MODIFIED = "message is not modified"
+GROUP_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP)
 
 log = logging.getLogger(__name__)
 
 
 class TelegramHandlers:
-    """The bot's handlers, bound to one router."""
+    """The bot's handlers, bound to one router (and to where answers are noted for pushes)."""
 
-    def __init__(self, router: ChatRouter) -> None:
-        self._router = router
+    def __init__(self, router: ChatRouter, threads: ReplyThreads | None = None) -> None:
+        self.router = router
+        self._threads = threads
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or not message.text:
             return
-        reply = await self._router.handle_text(speaker_of(user, message.chat), message.text)
-        await send_reply(message, reply, owner=str(user.id))
+        text = without_bot_name(message.text, context.bot.username)
+        reply = await self.router.handle_text(speaker_of(user, message.chat), text)
+        sent = await send_reply(message, reply, owner=str(user.id))
+        await self._note_thread(reply, sent, owner=str(user.id))
+
+    async def on_group_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command the table does not know, in a group: answered only when it names this bot
+        (`/frobnicate@QuestryaBot`); other bots' commands are none of ours."""
+        message = update.effective_message
+        if message and message.text and addressed_to(message.text, context.bot.username):
+            await self.on_command(update, context)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -40,20 +56,42 @@ class TelegramHandlers:
         if press is None or not isinstance(query.message, Message):
             await query.answer(STALE_BUTTON)
             return
-        if not press.allows(str(query.from_user.id)):
+        presser = str(query.from_user.id)
+        if not press.allows(presser):
             await query.answer(NOT_YOURS)
             return
         await query.answer()
-        speaker = speaker_of(query.from_user, query.message.chat)
-        reply = await self._router.handle_text(speaker, press.command)
-        await show_in_place(query.message, reply, owner=str(query.from_user.id))
+        message = query.message
+        speaker = speaker_of(query.from_user, message.chat)
+        reply = await self.router.handle_text(speaker, press.command)
+        if press.is_shared and message.chat.type in GROUP_CHATS:
+            # Anyone may press it, so the answer is the presser's own, not an edit of the message
+            # everyone shares.
+            await send_reply(message, reply, owner=presser)
+            return
+        await show_in_place(message, reply, owner=presser)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one error handler: log the bug (tokens are scrubbed by the log filter) and
         tell the player in one line."""
         log.error("update failed", exc_info=context.error)
-        if isinstance(update, Update) and update.effective_chat is not None:
-            await update.effective_chat.send_message(APOLOGY)
+        if not isinstance(update, Update):
+            return
+        if update.callback_query is not None:
+            # Unanswered, the button would spin; answered already, Telegram refuses: both fine.
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
+        if update.effective_chat is not None:
+            try:
+                await update.effective_chat.send_message(APOLOGY)
+            except TelegramError as error:
+                log.warning("could not apologise in chat %s: %s", update.effective_chat.id, error)
+
+    async def _note_thread(self, reply: Reply, sent: Message, *, owner: str) -> None:
+        """Where pushes about the reply's topic (a game's details) should follow."""
+        if reply.topic and self._threads is not None:
+            thread = Thread(message_id=sent.message_id, owner=owner)
+            await self._threads.remember(str(sent.chat.id), reply.topic, thread)
 
 
 def speaker_of(user: User, chat: Chat) -> Speaker:
@@ -62,27 +100,53 @@ def speaker_of(user: User, chat: Chat) -> Speaker:
         user_id=str(user.id),
         display_name=user.full_name,
         chat_id=str(chat.id),
-        is_group=chat.type in (ChatType.GROUP, ChatType.SUPERGROUP),
+        is_group=chat.type in GROUP_CHATS,
     )
 
 
-async def send_reply(message: Message, reply: Reply, *, owner: str) -> None:
-    """Answer in the message's chat: a photo with caption when there is a cover."""
-    markup = keyboard(reply, owner)
-    text = as_html(reply)
-    if reply.image_url and len(text) <= CAPTION_LIMIT:
-        await message.reply_photo(
-            reply.image_url, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup
-        )
-        return
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+def addressed_to(text: str, username: str) -> bool:
+    """`/cmd@Name …` where Name is `username` (Telegram usernames ignore case)."""
+    head = text.split(maxsplit=1)[0] if text.strip() else ""
+    _, at, name = head.partition("@")
+    return bool(at) and name.casefold() == username.casefold()
+
+
+def without_bot_name(text: str, username: str) -> str:
+    """`/add@QuestryaBot Hades` as `/add Hades`: the name only says which bot is meant."""
+    named = re.compile(rf"^(/\w+)@{re.escape(username)}(?=\s|$)", re.IGNORECASE)
+    return named.sub(r"\1", text, count=1)
+
+
+async def send_reply(message: Message, reply: Reply, *, owner: str) -> Message:
+    """Answer in the message's chat (quoting it in groups): a photo with caption when there is
+    a cover, the text alone when Telegram cannot use the cover."""
+    rendered = render(reply, owner)
+    if rendered.photo is not None:
+        try:
+            return await message.reply_photo(
+                rendered.photo,
+                caption=rendered.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=rendered.markup,
+            )
+        except BadRequest as error:
+            log.warning("cover refused (%s); answering with the text alone", error.message)
+    return await message.reply_text(
+        rendered.html, parse_mode=ParseMode.HTML, reply_markup=rendered.markup
+    )
 
 
 async def show_in_place(message: Message, reply: Reply, *, owner: str) -> None:
     """A button's answer replaces the message it was on (pages turn, choices resolve)."""
-    if reply.image_url or message.photo:
-        await send_reply(message, reply, owner=owner)
+    rendered = render(reply, owner)
+    if rendered.photo is not None or message.photo:
+        await send_reply(message, reply, owner=owner)  # text and photo cannot replace each other
         return
-    await message.edit_text(
-        as_html(reply), parse_mode=ParseMode.HTML, reply_markup=keyboard(reply, owner)
-    )
+    try:
+        await message.edit_text(
+            rendered.html, parse_mode=ParseMode.HTML, reply_markup=rendered.markup
+        )
+    except BadRequest as error:
+        # A double tap turns to the page already shown: nothing to change, nothing wrong.
+        if NOT_MODIFIED not in error.message.lower():
+            raise

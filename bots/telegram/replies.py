@@ -1,7 +1,9 @@
 """A `Reply` as Telegram HTML with an inline keyboard, and buttons that know their owner.
 
 Every piece of text is escaped: titles are whatever players typed. Button data is
-`owner|command`; the owner is the user whose command produced the buttons, "*" for anyone.
+`owner|command` (made by the notification sender's `encode_button`, so the bot's answers and
+the workers' pushes agree); the owner is the user whose command produced the buttons, "*" for
+anyone. A choice whose command does not fit in Telegram's 64 bytes is written out to type.
 """
 
 from __future__ import annotations
@@ -9,14 +11,26 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
-from bots.chat import Choice, Reply
+from bots.chat import Reply
+from questrya.notifications.senders.telegram import (
+    ANYONE,
+    CAPTION_LIMIT,
+    encode_button,
+    inline_keyboard,
+)
 
-CALLBACK_DATA_LIMIT = 64
-BUTTON_LABEL_LIMIT = 64
-CAPTION_LIMIT = 1024
-ANYONE = "*"
+__all__ = [
+    "ANYONE",
+    "CAPTION_LIMIT",
+    "ButtonPress",
+    "Rendered",
+    "decode_button",
+    "encode_button",
+    "render",
+]
+
 PAGING_PREFIX = "/backlog"
 
 
@@ -27,14 +41,22 @@ class ButtonPress:
     owner: str
     command: str
 
+    @property
+    def is_shared(self) -> bool:
+        """Anyone in the chat may press it (buttons under pushes whose asker is unknown)."""
+        return self.owner == ANYONE
+
     def allows(self, user_id: str) -> bool:
-        return self.owner in (ANYONE, user_id)
+        return self.is_shared or self.owner == user_id
 
 
-def encode_button(owner: str, command: str) -> str | None:
-    """The callback data for a button, or None when it would exceed Telegram's 64 bytes."""
-    data = f"{owner}|{command}"
-    return data if len(data.encode()) <= CALLBACK_DATA_LIMIT else None
+@dataclass(frozen=True)
+class Rendered:
+    """A reply as the Bot API takes it: HTML text and an optional inline keyboard."""
+
+    html: str
+    markup: InlineKeyboardMarkup | None
+    photo: str | None
 
 
 def decode_button(data: str | None) -> ButtonPress | None:
@@ -42,24 +64,24 @@ def decode_button(data: str | None) -> ButtonPress | None:
     owner, separator, command = (data or "").partition("|")
     if not separator or not owner or not command.startswith("/"):
         return None
+    if owner != ANYONE and not owner.isdigit():
+        return None
     return ButtonPress(owner=owner, command=command)
 
 
-def as_html(reply: Reply) -> str:
-    return html.escape(reply.text, quote=False)
+def render(reply: Reply, owner: str) -> Rendered:
+    """Other choices one a row, then the paging buttons side by side."""
+    others = [[(c.label, c.command)] for c in reply.choices if not _is_paging(c.command)]
+    paging = [(c.label, c.command) for c in reply.choices if _is_paging(c.command)]
+    markup, leftovers = inline_keyboard([*others, paging], owner)
+    text = "\n".join([_escaped(reply.text), *leftovers])
+    photo = reply.image_url if reply.image_url and len(text) <= CAPTION_LIMIT else None
+    return Rendered(text, markup, photo)
 
 
-def keyboard(reply: Reply, owner: str) -> InlineKeyboardMarkup | None:
-    """Paging buttons side by side, other choices one a row; None when there are none."""
-    paging = [_button(c, owner) for c in reply.choices if c.command.startswith(PAGING_PREFIX)]
-    others = [_button(c, owner) for c in reply.choices if not c.command.startswith(PAGING_PREFIX)]
-    rows = [[button] for button in others if button] + [[b for b in paging if b]]
-    rows = [row for row in rows if row]
-    return InlineKeyboardMarkup(rows) if rows else None
+def _is_paging(command: str) -> bool:
+    return command.startswith(PAGING_PREFIX)
 
 
-def _button(choice: Choice, owner: str) -> InlineKeyboardButton | None:
-    data = encode_button(owner, choice.command)
-    if data is None:
-        return None
-    return InlineKeyboardButton(choice.label[:BUTTON_LABEL_LIMIT], callback_data=data)
+def _escaped(text: str) -> str:
+    return html.escape(text, quote=False)

@@ -2,30 +2,67 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import re
 from typing import TYPE_CHECKING
+
+import click
 
 from bots.chat import build_router
 from bots.telegram.app import build_application, run_polling, run_webhook
+from questrya.logs import RedactSecrets
+from questrya.notifications.senders.telegram_threads import ReplyThreads
 
 if TYPE_CHECKING:
     from questrya.bootstrap import App
+    from questrya.settings import Settings
+
+# What Telegram accepts as a webhook's secret token.
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 async def run_telegram(app: App, *, webhook_url: str | None) -> None:
     """Long polling by default; webhook mode when a public URL is given."""
     settings = app.settings
     if settings.telegram_token is None:
-        raise ValueError("QUESTRYA_TELEGRAM_TOKEN is not set")
+        raise click.ClickException("QUESTRYA_TELEGRAM_TOKEN is not set")
     token = settings.telegram_token.get_secret_value()
-    application = build_application(token, settings.telegram_api_url, build_router(app.uow_factory))
-    if webhook_url is None:
-        await run_polling(application)
-        return
-    secret = settings.telegram_webhook_secret
-    await run_webhook(
-        application,
-        webhook_url=webhook_url,
-        listen=settings.telegram_webhook_listen,
-        port=settings.telegram_webhook_port,
-        secret_token=secret.get_secret_value() if secret else None,
-    )
+    threads = ReplyThreads.connect(app.redis_url)
+    router = build_router(app.uow_factory)
+    application = build_application(token, settings.telegram_api_url, router, threads)
+    try:
+        if webhook_url is None:
+            await run_polling(application)
+        else:
+            await run_webhook(
+                application,
+                webhook_url=webhook_url,
+                listen=settings.telegram_webhook_listen,
+                port=settings.telegram_webhook_port,
+                secret_token=webhook_secret(settings, token),
+            )
+    finally:
+        await threads.aclose()
+
+
+def webhook_secret(settings: Settings, token: str) -> str:
+    """QUESTRYA_TELEGRAM_WEBHOOK_SECRET, or else one derived from the token: every instance
+    behind a load balancer must check the same secret, so it cannot be random per process."""
+    configured = settings.telegram_webhook_secret
+    if configured is not None:
+        secret = configured.get_secret_value()
+        if not WEBHOOK_SECRET.fullmatch(secret):
+            raise click.ClickException(
+                "QUESTRYA_TELEGRAM_WEBHOOK_SECRET must be 1-256 letters, digits, _ or -"
+            )
+        return secret
+    secret = hashlib.sha256(f"questrya-telegram-webhook:{token}".encode()).hexdigest()
+    _keep_out_of_logs(secret)
+    return secret
+
+
+def _keep_out_of_logs(secret: str) -> None:
+    """The configured secrets are scrubbed already; this one is made here."""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets([secret]))

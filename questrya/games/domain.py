@@ -49,6 +49,12 @@ class Game:
         """Record that the lookup found several candidates, or none."""
         self.lookup = LookupState.AMBIGUOUS if ambiguous else LookupState.NOT_FOUND
 
+    def move_to_backlog(self) -> None:
+        """A wishlisted game the player now has: it waits in the backlog."""
+        if self.status is not GameStatus.WISHLIST:
+            raise InvalidGameState(f"{self.title} is {self.status.value}, not on your wishlist.")
+        self.status = GameStatus.BACKLOG
+
     def start_playing(self, *, on: datetime) -> None:
         """Start (or resume, or replay) the game; the way back from `abandoned`."""
         if self.status is GameStatus.PLAYING:

@@ -24,6 +24,12 @@ class GameRead(QuestryaBase):
     added_in_chat_id: str | None = None
 
 
+class AddedGameRead(GameRead):
+    """The game /add stored; `from_wishlist` when it was on the wishlist and moved over."""
+
+    from_wishlist: bool = False
+
+
 class BacklogPageRead(QuestryaBase):
     """One page of a list; `status` is the filter asked for ("open" for the default view)."""
 

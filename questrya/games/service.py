@@ -27,7 +27,7 @@ from questrya.common.values import (
     Title,
 )
 from questrya.games.domain import Game, GameStats
-from questrya.games.schemas import BacklogPageRead, GameRead, StatsRead
+from questrya.games.schemas import AddedGameRead, BacklogPageRead, GameRead, StatsRead
 from questrya.unit_of_work import UnitOfWork
 
 PAGE_SIZE = 10
@@ -49,8 +49,9 @@ async def add_to_backlog(
     added_in: ChatAddress | None = None,
     wishlist: bool = False,
     clock: Clock = utc_now,
-) -> GameRead:
-    """Add a game to the player's backlog (or wishlist) and ask a worker to look it up."""
+) -> AddedGameRead:
+    """Add a game to the player's backlog (or wishlist) and ask a worker to look it up; a
+    wishlisted game added again moves to the backlog."""
     game = Game(
         player_id=player_id,
         title=Title(title),
@@ -62,11 +63,21 @@ async def add_to_backlog(
     async with uow:
         existing = await uow.games.get_by_title(player_id, game.title.folded)
         if existing is not None:
-            raise AlreadyInBacklog(existing.title.text)
+            return await _move_from_wishlist(uow, existing, wanted=game.status)
         game = await uow.games.add(game)
         uow.enqueue_after_commit(metadata_lookup_job(_stored_id(game)))
         await uow.commit()
-    return _read(game)
+    return AddedGameRead(**_read(game).model_dump())
+
+
+async def _move_from_wishlist(uow: UnitOfWork, game: Game, *, wanted: GameStatus) -> AddedGameRead:
+    """`/add` of a wishlisted game: the player has it now. Anything else is a duplicate."""
+    if game.status is not GameStatus.WISHLIST or wanted is GameStatus.WISHLIST:
+        raise AlreadyInBacklog(game.title.text)
+    game.move_to_backlog()
+    await uow.games.save(game)
+    await uow.commit()
+    return AddedGameRead(**_read(game).model_dump(), from_wishlist=True)
 
 
 def metadata_lookup_job(game_id: int) -> JobRequest:

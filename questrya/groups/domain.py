@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from questrya.common.errors import InvalidVote, NotGroupAdmin
+from questrya.common.text import shorten
 from questrya.common.values import ChatAddress, GameRating
 
 
@@ -61,6 +62,7 @@ class Group:
 # Telegram polls take 2 to 10 options (12 lately), Discord polls up to 10 answers.
 MIN_POLL_OPTIONS = 2
 MAX_POLL_OPTIONS = 10
+MAX_POLL_OPTION_LENGTH = 55  # Discord's limit for an answer; Telegram allows 100
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Holding:
     title: str
     folded_title: str
     critic_score: int | None = None
+    identified: bool = False  # its title is the games database's spelling
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,9 @@ def pick_for_tonight(
         by_title.setdefault(holding.folded_title, []).append(holding)
     picks = [_pick(same) for same in by_title.values()]
     shared = [pick for pick in picks if len(pick.player_ids) >= MIN_SHARED_BY]
-    shared.sort(key=lambda pick: (-len(pick.player_ids), -(pick.critic_score or 0), pick.title))
+    shared.sort(
+        key=lambda pick: (-len(pick.player_ids), -(pick.critic_score or 0), pick.title.casefold())
+    )
     return shared[:limit]
 
 
@@ -101,8 +106,9 @@ MIN_SHARED_BY = 2
 
 def _pick(same_game: list[Holding]) -> TonightPick:
     scores = [h.critic_score for h in same_game if h.critic_score is not None]
+    spelled = next((h for h in same_game if h.identified), same_game[0])
     return TonightPick(
-        title=same_game[0].title,
+        title=shorten(spelled.title, MAX_POLL_OPTION_LENGTH),
         player_ids=tuple(sorted({h.player_id for h in same_game})),
         critic_score=max(scores, default=None),
     )

@@ -187,7 +187,11 @@ async def _save(uow: UnitOfWork, group: Group, player_id: int, now: datetime) ->
 
 
 def _completed_at(game: GameRead, completed_at: str) -> bool:
-    return game.completed_at is not None and game.completed_at.isoformat() == completed_at
+    """Whether the game's completion is the job's: the same moment, however the database
+    writes it back (UTC), not the same spelling."""
+    return game.completed_at is not None and game.completed_at == datetime.fromisoformat(
+        completed_at
+    )
 
 
 async def _facts_of(uow_factory: UnitOfWorkFactory, game: GameRead) -> GameFacts | None:
@@ -232,6 +236,7 @@ def _holding(game: GameRead, facts: Mapping[int, GameFacts]) -> Holding:
         title=game.title,
         folded_title=Title(game.title).folded,
         critic_score=known.critic_score if known else None,
+        identified=known is not None,
     )
 
 

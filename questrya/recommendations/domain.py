@@ -109,7 +109,9 @@ def parse_hours(raw: int | str | None) -> int | None:
         return _hours_from_text(raw)
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise InvalidHours(f"Hours are a whole number from {MIN_HOURS} to {MAX_HOURS}.")
-    return _hours_in_range(raw, str(raw))
+    # str() of a huge int is slow, and refused past 4,300 digits: never write one out.
+    too_long = abs(raw) >= 10**_MAX_HOURS_DIGITS
+    return _hours_in_range(raw, "a number that long" if too_long else str(raw))
 
 
 def played_platform(platform: Platform | None, facts_platforms: Iterable[str]) -> Platform | None:

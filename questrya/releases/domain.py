@@ -8,5 +8,5 @@ def release_day_message(name: str, title: str, facts: str | None) -> str:
     lines = [f"🎉 {name}, {title} is out today: it's on your wishlist."]
     if facts:
         lines.append(facts)
-    lines.append(f"Got it? Move it to your backlog with /play {title} when you start.")
+    lines.append(f"Got it? /add {title} moves it to your backlog.")
     return "\n".join(lines)

@@ -173,3 +173,10 @@ async def test_typed_options_take_the_same_path(router: ChatRouter) -> None:
     await say(router, "/add Portal 2")
     reply = await router.handle_command(ALICE, "done", Arguments(title="Portal 2", rating=8))
     assert reply.text == "Completed Portal 2 · 8/10. Well played!"
+
+
+async def test_add_moves_a_wishlisted_game_to_the_backlog(router: ChatRouter) -> None:
+    await say(router, "/wish Hades II")
+    reply = await say(router, "/add hades ii")
+    assert reply.text == "Moved Hades II from your wishlist to your backlog. Enjoy!"
+    assert "• Hades II — backlog" in (await say(router, "/backlog")).text

@@ -86,3 +86,11 @@ def test_rating_needs_the_game_to_have_been_played() -> None:
     game = a_game(GameStatus.PAUSED)
     game.rate(GameRating(8))
     assert game.rating == GameRating(8)
+
+
+def test_a_wishlisted_game_moves_to_the_backlog_and_only_it() -> None:
+    wished = a_game(GameStatus.WISHLIST)
+    wished.move_to_backlog()
+    assert wished.status is GameStatus.BACKLOG
+    with pytest.raises(InvalidGameState, match="not on your wishlist"):
+        wished.move_to_backlog()

@@ -16,7 +16,7 @@ from questrya.common.errors import (
     UnknownPlatform,
     UnknownStatus,
 )
-from questrya.common.values import ChatAddress
+from questrya.common.values import ChatAddress, GameStatus
 from questrya.games import service
 from tests.fakes import FakeUnitOfWork
 
@@ -53,6 +53,23 @@ async def test_adding_a_title_twice_is_refused(uow: FakeUnitOfWork) -> None:
     with pytest.raises(AlreadyInBacklog, match="Hades is already in your list"):
         await add(uow, "HADES!")
     assert len(uow.committed_games) == 1
+
+
+async def test_adding_a_wishlisted_game_moves_it_to_the_backlog(uow: FakeUnitOfWork) -> None:
+    wished = await service.add_to_backlog(
+        uow=uow, player_id=ALICE, title="Hades II", wishlist=True, clock=lambda: NOW
+    )
+    added = await service.add_to_backlog(uow=uow, player_id=ALICE, title="hades ii")
+    assert (added.id, added.from_wishlist, added.status) == (wished.id, True, "backlog")
+    assert uow.committed_games[wished.id].status is GameStatus.BACKLOG
+    assert len(uow.committed_games) == 1
+
+
+async def test_wishing_for_a_game_already_in_the_list_is_refused(uow: FakeUnitOfWork) -> None:
+    await add(uow, "Hades")
+    with pytest.raises(AlreadyInBacklog):
+        await service.add_to_backlog(uow=uow, player_id=ALICE, title="Hades", wishlist=True)
+    assert uow.committed_games[1].status is GameStatus.BACKLOG
 
 
 async def test_the_same_title_for_two_players_is_fine(uow: FakeUnitOfWork) -> None:

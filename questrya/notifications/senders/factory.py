@@ -16,7 +16,7 @@ def build_senders(settings: Settings, connection: aioredis.Redis) -> dict[str, S
     senders: list[Sender] = [ConsoleSender(connection)]
     if settings.discord_token:
         use_discord_endpoints(settings.discord_api_url, settings.discord_gateway_url)
-        senders.append(DiscordSender(settings.discord_token.get_secret_value()))
+        senders.append(DiscordSender(settings.discord_token.get_secret_value(), connection))
     if settings.telegram_token:
         bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url)
         senders.append(TelegramSender(bot, connection))
