@@ -307,3 +307,26 @@ async def test_voting_again_replaces_the_stored_vote(
     assert loaded is not None
     assert loaded.votes == {player_id: 1, other_player_id: 2}
     assert loaded.tally() == [("Hades", 0), ("Tunic", 1), ("Celeste", 1)]
+
+
+async def test_merging_members_moves_their_votes_and_keeps_one_per_poll(
+    session_factory: SessionFactory, player_id: int, other_player_id: int
+) -> None:
+    async with groups_in(session_factory) as groups:
+        both_voted = await groups.add_poll(a_poll(FRIENDS, player_id, "Hades", "Tunic"))
+        one_voted = await groups.add_poll(a_poll(WORK, player_id, "Doom", "Quake"))
+        for poll, voter, number in (
+            (both_voted, player_id, 1),
+            (both_voted, other_player_id, 2),
+            (one_voted, other_player_id, 2),
+        ):
+            poll.vote(voter, number)
+            await groups.save_vote(poll, voter, on=MONDAY)
+    async with groups_in(session_factory) as groups:
+        await groups.merge_members(from_player_id=other_player_id, into_player_id=player_id)
+
+    friends, work = await latest(session_factory, FRIENDS), await latest(session_factory, WORK)
+    assert friends is not None
+    assert work is not None
+    assert friends.votes == {player_id: 0}  # the kept player's own vote stays
+    assert work.votes == {player_id: 1}
