@@ -410,6 +410,9 @@ def _notes() -> list[str]:
         " update, over httpx, no PTB) runs once: the fake server's ceiling for this traffic. The"
         " fake caps a long poll at 1 s, which never applies here: updates are pending, so every"
         " getUpdates returns at once.",
+        "`questrya telegram` sends through PTB's AIORateLimiter, which keeps Telegram's limit of"
+        " about 30 messages a second overall: its rate here cannot go much above 30 updates/s,"
+        " whatever its handlers cost. The echo bots have no limiter.",
         "Failed replies: refused by the fake, or the bot's apology for an error.",
     ]
 

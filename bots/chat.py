@@ -6,11 +6,12 @@ renders the `Reply` it gets back. Errors the player can fix are rendered here, i
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from bots.commands import command_table
 from bots.messages import Choice, Command, Context, Reply, Speaker, UnitOfWorkFactory
-from bots.parsing import Arguments
+from bots.parsing import Arguments, check_types
 from questrya.common.errors import (
     AmbiguousTitle,
     GameNotFound,
@@ -41,18 +42,21 @@ class ChatRouter:
         """Handle a line as typed: `/done@QuestryaBot Hades 9`."""
         line = clean_text(text)
         if not line.startswith("/"):
-            return Reply("Commands start with a slash, like /add Hades. Type /help to see them.")
+            return Reply(
+                "Commands start with a slash, like /add Hades. Type /help to see them.",
+                refused=True,
+            )
         head, _, rest = line[1:].partition(" ")
         name = head.split("@", 1)[0].casefold()
         command = self.commands.get(name)
         if command is None:
             shown = shorten(head, MAX_ECHOED_COMMAND)
-            return Reply(f"I don't know /{shown}. Type /help to see the commands.")
+            return Reply(f"I don't know /{shown}. Type /help to see the commands.", refused=True)
         return await self._run(speaker, command, lambda: command.parse(rest.strip()))
 
     async def handle_command(self, speaker: Speaker, name: str, arguments: Arguments) -> Reply:
         """Handle a command given as typed options (Discord slash commands)."""
-        return await self._run(speaker, self.commands[name], lambda: arguments)
+        return await self._run(speaker, self.commands[name], lambda: check_types(arguments))
 
     async def _run(
         self, speaker: Speaker, command: Command, parse: Callable[[], Arguments]
@@ -63,7 +67,7 @@ class ChatRouter:
             context = await self._context(speaker)
             return await command.handler(context, arguments)
         except QuestryaError as error:
-            return render_error(error, command, arguments)
+            return dataclasses.replace(render_error(error, command, arguments), refused=True)
 
     async def suggest_titles(self, speaker: Speaker, typed: str, *, catalog: bool) -> list[str]:
         """Titles for autocomplete: the player's own games, then (for /add) the catalog."""

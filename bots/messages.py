@@ -45,6 +45,8 @@ class Reply:
     # What the reply is about ("game-12"): pushes whose event key starts with it (the game's
     # details) can follow this reply on platforms that thread messages.
     topic: str | None = None
+    # A refusal (bad input, a rule): it changed nothing, and says how to write the command.
+    refused: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+
+from questrya.common.errors import InvalidInput
 from questrya.common.values import Platform
 
 _RATING = re.compile(r"^[+-]?\d+(/10)?$")
@@ -16,6 +20,9 @@ MAX_PLATFORM_WORDS = 3
 class Arguments:
     """What a command was given, from text or from a platform's typed options."""
 
+    # Typed options arrive from a platform (Discord); `check_types` holds them to these types.
+    __pydantic_config__ = ConfigDict(strict=True, revalidate_instances="always")
+
     title: str = ""
     platform: str | None = None
     rating: int | str | None = None
@@ -25,6 +32,22 @@ class Arguments:
 
     def with_title(self, title: str) -> Arguments:
         return replace(self, title=title)
+
+
+def check_types(arguments: Arguments) -> Arguments:
+    """The typed options, refused in one line when one is not of its declared type."""
+    try:
+        # mypy reads a frozen dataclass's class as unhashable; classes hash by identity.
+        _validator(type(arguments)).validate_python(arguments)  # type: ignore[arg-type]
+    except ValidationError as error:
+        option = next((str(part) for part in error.errors()[0]["loc"]), "an")
+        raise InvalidInput(f"The {option} option is not of the right kind.") from None
+    return arguments
+
+
+@functools.cache
+def _validator(kind: type[Arguments]) -> TypeAdapter[Arguments]:
+    return TypeAdapter(kind)
 
 
 def title_only(text: str) -> Arguments:

@@ -6,13 +6,13 @@ import contextlib
 import logging
 import re
 
-from telegram import Chat, Message, Update, User
+from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bots.chat import ChatRouter, Reply, Speaker
-from bots.telegram.replies import decode_button, render
+from bots.telegram.replies import ButtonPress, decode_button, render
 from questrya.notifications.senders.telegram_threads import ReplyThreads, Thread
 
 PLATFORM = "telegram"
@@ -50,18 +50,10 @@ class TelegramHandlers:
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        if query is None:
+        press = await accepted_press(query) if query is not None else None
+        if query is None or press is None or not isinstance(query.message, Message):
             return
-        press = decode_button(query.data)
-        if press is None or not isinstance(query.message, Message):
-            await query.answer(STALE_BUTTON)
-            return
-        presser = str(query.from_user.id)
-        if not press.allows(presser):
-            await query.answer(NOT_YOURS)
-            return
-        await query.answer()
-        message = query.message
+        message, presser = query.message, str(query.from_user.id)
         speaker = speaker_of(query.from_user, message.chat)
         reply = await self.router.handle_text(speaker, press.command)
         if press.is_shared and message.chat.type in GROUP_CHATS:
@@ -92,6 +84,20 @@ class TelegramHandlers:
         if reply.topic and self._threads is not None:
             thread = Thread(message_id=sent.message_id, owner=owner)
             await self._threads.remember(str(sent.chat.id), reply.topic, thread)
+
+
+async def accepted_press(query: CallbackQuery) -> ButtonPress | None:
+    """The press, answered at once (a button spins until then), or None when it is refused
+    with a short answer: data we did not make, or someone else's button."""
+    press = decode_button(query.data)
+    if press is None or not isinstance(query.message, Message):
+        await query.answer(STALE_BUTTON)
+        return None
+    if not press.allows(str(query.from_user.id)):
+        await query.answer(NOT_YOURS)
+        return None
+    await query.answer()
+    return press
 
 
 def speaker_of(user: User, chat: Chat) -> Speaker:

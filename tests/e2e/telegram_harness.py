@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -42,10 +43,10 @@ class QuestryaProcesses:
         self.log_dir = log_dir
         self.running: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, command: str) -> None:
+    def start(self, command: str, *arguments: str) -> None:
         with (self.log_dir / f"{command}.log").open("ab") as log:
             self.running[command] = subprocess.Popen(
-                [sys.executable, "-m", "questrya.cli", command],
+                [sys.executable, "-m", "questrya.cli", command, *arguments],
                 env=self.environment,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -86,7 +87,7 @@ class TelegramBotUnderTest:
         self.api = api
         self.processes = processes
         self.data_dir = data_dir
-        self.redis_url = processes.environment["QUESTRYA_REDIS_URL"]
+        self.redis_url = processes.environment.get("QUESTRYA_REDIS_URL", "")
 
     async def start_worker(self) -> None:
         self.processes.start("worker")
@@ -238,6 +239,12 @@ def buttons(call: Call) -> dict[str, str]:
     return {button["text"]: button["callback_data"] for row in keyboard for button in row}
 
 
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextlib.asynccontextmanager
 async def running_bot(data_dir: Path, redis_url: str) -> AsyncIterator[TelegramBotUnderTest]:
     """The fake Bot API, then `questrya telegram` and `questrya worker` pointed at it."""
@@ -261,5 +268,45 @@ async def running_bot(data_dir: Path, redis_url: str) -> AsyncIterator[TelegramB
             await processes.stop_all()
 
 
+@contextlib.asynccontextmanager
+async def running_webhook_bot(
+    data_dir: Path, redis_url: str, secret: str
+) -> AsyncIterator[tuple[TelegramBotUnderTest, str]]:
+    """`questrya telegram --webhook-url URL` listening on a local port, once it has set its
+    webhook on the fake; yields the bot and the URL Telegram would call."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/updates"
+    async with FakeBotApi(token=TOKEN, bot_username=BOT_USERNAME) as api:
+        environment = clean_environment(
+            data_dir,
+            QUESTRYA_TELEGRAM_TOKEN=TOKEN,
+            QUESTRYA_TELEGRAM_API_URL=api.base_url,
+            QUESTRYA_REDIS_URL=redis_url,
+            QUESTRYA_TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
+            QUESTRYA_TELEGRAM_WEBHOOK_PORT=str(port),
+            QUESTRYA_TELEGRAM_WEBHOOK_SECRET=secret,
+        ) | {"PTB_TIMEDELTA": "true"}
+        processes = QuestryaProcesses(environment, data_dir)
+        bot = TelegramBotUnderTest(api, processes, data_dir)
+        try:
+            processes.start("telegram", "--webhook-url", url)
+            await bot.first_call(
+                "setWebhook", lambda c: c.method == "setWebhook", 0, STARTUP_SECONDS
+            )
+            await bot.wait_until("the webhook's port open", lambda: _accepts(port), STARTUP_SECONDS)
+            yield bot, url
+        finally:
+            await processes.stop_all()
+
+
+def _accepts(port: int) -> bool | None:
+    with contextlib.closing(socket.socket()) as probe:
+        return True if probe.connect_ex(("127.0.0.1", port)) == 0 else None
+
+
 def _is_poll(call: Call) -> bool:
     return call.method == "getUpdates"
+
+
+def _is_set_webhook(call: Call) -> bool:
+    return call.method == "setWebhook"

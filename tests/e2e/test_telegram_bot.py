@@ -17,8 +17,11 @@ from rq.job import Job
 
 from bots.chat import build_router
 from bots.telegram.handlers import NOT_YOURS
+from questrya.groups.service import GROUP_ONLY
+from questrya.logs import REDACTED
 from tests.e2e.telegram_harness import (
     BOT_USERNAME,
+    TOKEN,
     TelegramBotUnderTest,
     buttons,
     running_bot,
@@ -100,6 +103,9 @@ async def test_add_answers_at_once_then_the_worker_pushes_the_details(
     assert pushed.time > reply.time
     assert "Metacritic 93" in shown_text(pushed), bot.context()
     assert [shown_text(call) for call in bot.sends_to(chat)] == [ADDED_HADES, shown_text(pushed)]
+    # The details follow the answer they complete, as a reply to it.
+    assert pushed.params["reply_parameters"]["message_id"] == reply.result["message_id"]
+    assert pushed.result["reply_to_message"]["text"] == ADDED_HADES
 
 
 async def test_done_with_a_rating_then_help(bot: TelegramBotUnderTest) -> None:
@@ -171,6 +177,18 @@ async def test_markup_in_a_title_arrives_escaped_and_intact(bot: TelegramBotUnde
     assert "• <b>x</b> & co — backlog" in shown_text(listing), bot.context()
 
 
+async def test_a_group_command_in_a_private_chat_gets_one_line(
+    bot: TelegramBotUnderTest, carol: tuple[JSON, JSON]
+) -> None:
+    user, chat = carol
+    since = len(bot.api.calls)
+
+    reply = await bot.say(chat, user, "/recommend Celeste")
+
+    assert shown_text(reply) == GROUP_ONLY.format(command="/recommend"), bot.context()
+    assert [call.ok for call in bot.sends_to(chat, since)] == [True]
+
+
 # -- flood control ----------------------------------------------------------------------------
 
 
@@ -186,6 +204,29 @@ async def test_a_429_is_waited_out_and_the_reply_still_arrives(bot: TelegramBotU
     assert delivered is reply
     assert delivered.time - refused.time >= retry_after
     assert shown_text(reply).startswith("Hi Dave!")
+
+
+async def test_a_429_on_a_pushed_message_is_waited_out_by_the_worker(
+    bot: TelegramBotUnderTest,
+) -> None:
+    retry_after = 1
+    fay, chat = private_player(bot, 1302, "Fay")
+    bot.api.fail_next(
+        "sendMessage",
+        retry_after=retry_after,
+        chat_id=chat["id"],
+        when=lambda params: str(params.get("text", "")).startswith(HADES_FACTS),
+    )
+
+    reply = await bot.say(chat, fay, "/add Hades")
+    pushed = await bot.pushed(chat, HADES_FACTS)
+
+    answered, refused, delivered = bot.sends_to(chat)
+    assert (answered, delivered) == (reply, pushed), bot.context()
+    assert refused.status == 429
+    assert refused.params["text"] == pushed.params["text"]
+    assert delivered.time - refused.time >= retry_after
+    assert bot.api.duplicates() == {}
 
 
 # -- pages, buttons and groups ----------------------------------------------------------------
@@ -268,6 +309,34 @@ async def test_in_a_group_pressing_someone_elses_button_changes_nothing(
     assert shown_text(edited).startswith("Your games — open, page 2:")
 
 
+async def test_a_did_you_mean_push_in_a_group_is_answered_by_the_player_who_asked(
+    bot: TelegramBotUnderTest,
+) -> None:
+    group = bot.api.group_chat(-4501, "Doom club")
+    alice, bob = bot.api.user(1501, "Alice", "alice"), bot.api.user(1502, "Bob", "bob")
+    answer = await bot.say(group, alice, "/add Doom")
+    question = await bot.pushed(group, "Which Doom did you mean?")
+    question_id = question.result["message_id"]
+    [doom_2016] = [
+        data for label, data in buttons(question).items() if label.startswith("Doom (2016)")
+    ]
+
+    refused = await bot.press(group, bob, question_id, doom_2016)
+    since = len(bot.api.calls)
+    accepted = await bot.press(group, alice, question_id, doom_2016)
+    resolved = await bot.edited(group, question_id, since)
+    details = await bot.pushed(group, "Doom (2016) · ")
+
+    assert question.params["reply_parameters"]["message_id"] == answer.result["message_id"]
+    assert all(data.startswith(f"{alice['id']}|/identify ") for data in buttons(question).values())
+    assert refused.params.get("text") == NOT_YOURS
+    assert "text" not in accepted.params
+    assert bot.edits_of(group, question_id) == [resolved], bot.context()
+    assert shown_text(resolved) == "Got it: looking up the details of Doom."
+    assert "reply_markup" not in resolved.params  # chosen: the buttons are gone
+    assert details.params["reply_parameters"]["message_id"] == answer.result["message_id"]
+
+
 # -- a group that removed the bot ---------------------------------------------------------------
 
 
@@ -303,3 +372,19 @@ def settled(bot: TelegramBotUnderTest, group: JSON) -> Callable[[], int | None]:
         return rows[0][0] if len(rows) == 1 and rows[0][1] != "pending" else None
 
     return probe
+
+
+# -- logs ---------------------------------------------------------------------------------------
+
+
+async def test_the_token_never_reaches_the_logs(bot: TelegramBotUnderTest) -> None:
+    """Run last in the module: by now the bot and the worker have called the API many times,
+    and httpx logs every request's URL, which holds the token."""
+    logs = {path.name: path.read_text() for path in bot.data_dir.glob("*.log")}
+
+    assert {"telegram.log", "worker.log"} <= set(logs)
+    for name, text in logs.items():
+        assert TOKEN not in text, name
+        assert TOKEN.split(":")[1] not in text, name
+    assert f"/bot{REDACTED}/getUpdates" in logs["telegram.log"]
+    assert f"/bot{REDACTED}/sendMessage" in logs["worker.log"]

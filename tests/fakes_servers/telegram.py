@@ -10,9 +10,10 @@ It answers `POST|GET /bot<token>/<method>` as the real API does: the same JSON s
 codes and descriptions, for form, multipart or JSON bodies. It keeps the chats' messages, so
 edits, replies and button presses refer to real messages, and it records every call. It can
 be told to refuse the next calls (429 with retry_after, 5xx), to act as if removed from a chat
-(403), or to enforce a global messages-per-second limit. Webhooks are stored, never called.
-Methods are in telegram_methods.py, the shapes of users, chats and entities in
-telegram_updates.py.
+(403), or to enforce a global messages-per-second limit. A webhook, once set, is called only
+when a test says so (`deliver_to_webhook`), with the secret token the bot set. Methods are in
+telegram_methods.py, the shapes of users, chats and entities in telegram_updates.py; the same
+methods answer without HTTP through telegram_offline.py.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Self
 
+import aiohttp
 from aiohttp import web
 
 from tests.fakes_servers import json_response
@@ -34,7 +36,9 @@ from tests.fakes_servers import telegram_updates as shapes
 from tests.fakes_servers.telegram_methods import SEND_METHODS, BotApiMethods, UploadedFile
 from tests.fakes_servers.telegram_updates import JSON, ApiError
 
-__all__ = ["Call", "FakeBotApi", "UploadedFile"]
+__all__ = ["SECRET_HEADER", "Call", "FakeBotApi", "UploadedFile"]
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 # Parameters the API reads as plain strings even when they look like JSON ("42", "true").
 STRING_PARAMS = frozenset(
@@ -76,6 +80,14 @@ class _Fault:
     error: ApiError
     remaining: int
     chat_id: int | None
+    when: Callable[[JSON], bool] | None = None
+
+    def applies_to(self, call: Call, chat_id: int | None) -> bool:
+        return (
+            self.method.lower() == call.method.lower()
+            and self.chat_id in (None, chat_id)
+            and (self.when is None or self.when(call.params))
+        )
 
 
 class FakeBotApi(BotApiMethods):
@@ -94,6 +106,7 @@ class FakeBotApi(BotApiMethods):
         self.calls: list[Call] = []
         self._faults: list[_Fault] = []
         self._blocked: set[int] = set()
+        self._migrated: dict[int, int] = {}
         self._runner: web.AppRunner | None = None
 
     @property
@@ -127,38 +140,65 @@ class FakeBotApi(BotApiMethods):
         await self._runner.cleanup()
 
     async def _handle(self, request: web.Request) -> web.Response:
-        asked = request.match_info["method"]
-        name, handler = self.methods.get(asked.lower(), (asked, None))
-        call = Call(name, {}, time.monotonic())
-        self.calls.append(call)
+        call = self._record(request.match_info["method"])
         try:
             call.params = await _read_params(request)
-            if request.match_info["token"] != self.token:
-                raise ApiError(401, "Unauthorized")
-            if handler is None:
-                raise ApiError(404, "Not Found: method not found")
-            self._refuse_if_told(call)
-            if name == "getUpdates":
-                result = await self.get_updates(call.params)
-            else:
-                result = handler(call.params)
-            body: JSON = {"ok": True, "result": result}
-            if name in ("setWebhook", "deleteWebhook"):
-                body["description"] = f"Webhook was {'set' if self.webhook['url'] else 'deleted'}"
-            call.status = HTTPStatus.OK
+            self._check_token(request.match_info["token"])
+            await self._answer(call)
         except ApiError as error:
-            call.status, body = error.status, error.body()
-        call.response = body
-        return json_response(body, status=call.status)
+            call.status, call.response = error.status, error.body()
+        return json_response(call.response, status=call.status)
+
+    async def answer_offline(self, token: str, method: str, encoded: dict[str, str]) -> Call:
+        """A call made without HTTP (see telegram_offline.py): `encoded` holds the parameters
+        as a form would, each JSON-encoded unless it is a string."""
+        call = self._record(method)
+        call.params = {key: _decode(key, value) for key, value in encoded.items()}
+        try:
+            self._check_token(token)
+            await self._answer(call)
+        except ApiError as error:
+            call.status, call.response = error.status, error.body()
+        return call
+
+    def _record(self, asked: str) -> Call:
+        name, _ = self.methods.get(asked.lower(), (asked, None))
+        call = Call(name, {}, time.monotonic())
+        self.calls.append(call)
+        return call
+
+    def _check_token(self, token: str) -> None:
+        if token != self.token:
+            raise ApiError(401, "Unauthorized")
+
+    async def _answer(self, call: Call) -> None:
+        _, handler = self.methods.get(call.method.lower(), (call.method, None))
+        if handler is None:
+            raise ApiError(404, "Not Found: method not found")
+        self._refuse_if_told(call)
+        if call.method == "getUpdates":
+            result = await self.get_updates(call.params)
+        else:
+            result = handler(call.params)
+        body: JSON = {"ok": True, "result": result}
+        if call.method in ("setWebhook", "deleteWebhook"):
+            body["description"] = f"Webhook was {'set' if self.webhook['url'] else 'deleted'}"
+        call.status, call.response = HTTPStatus.OK, body
 
     def _refuse_if_told(self, call: Call) -> None:
         chat_id = self.chat_id_of(call.params)
         for fault in self._faults:
-            if fault.method.lower() == call.method.lower() and fault.chat_id in (None, chat_id):
+            if fault.applies_to(call, chat_id):
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
                 raise fault.error
+        if chat_id in self._migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self._migrated[chat_id],
+            )
         if chat_id in self._blocked:
             kind = self.chats[chat_id]["type"] if chat_id in self.chats else "group"
             raise ApiError(
@@ -215,6 +255,29 @@ class FakeBotApi(BotApiMethods):
         """(chat_id, content) -> times, for each content the bot delivered more than once."""
         return {key: times for key, times in self._sent_contents.items() if times > 1}
 
+    async def deliver_to_webhook(self) -> list[int]:
+        """POST every pending update to the webhook, as Telegram does, with the secret token
+        the bot set; updates the bot accepted (2xx) are gone. Returns the HTTP statuses."""
+        statuses = []
+        for update in list(self._updates):
+            status = await self.post_to_webhook(update, self.webhook_secret)
+            statuses.append(status)
+            if HTTPStatus.OK <= status < HTTPStatus.MULTIPLE_CHOICES:
+                self._updates.remove(update)
+        return statuses
+
+    async def post_to_webhook(self, update: JSON, secret_token: str | None) -> int:
+        """One POST of `update` to the webhook with this secret header (None: no header), as
+        anyone who learnt the URL could send; returns the HTTP status."""
+        if not self.webhook["url"]:
+            raise AssertionError("no webhook is set")
+        headers = {SECRET_HEADER: secret_token} if secret_token is not None else {}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.webhook["url"], json=update, headers=headers) as response,
+        ):
+            return response.status
+
     @property
     def pending_updates(self) -> list[JSON]:
         """Updates fed and not yet confirmed by a getUpdates offset."""
@@ -230,13 +293,15 @@ class FakeBotApi(BotApiMethods):
         times: int = 1,
         chat_id: int | None = None,
         description: str | None = None,
+        when: Callable[[JSON], bool] | None = None,
     ) -> None:
-        """Refuse the next `times` calls to `method` (about `chat_id` only, if given)."""
+        """Refuse the next `times` calls to `method` (about `chat_id` only, if given; only
+        those whose parameters satisfy `when`, if given)."""
         if status == HTTPStatus.TOO_MANY_REQUESTS:
             error = ApiError(status, f"Too Many Requests: retry after {retry_after}", retry_after)
         else:
             error = ApiError(status, description or HTTPStatus(status).phrase)
-        self._faults.append(_Fault(method, error, times, chat_id))
+        self._faults.append(_Fault(method, error, times, chat_id, when))
 
     def block_chat(self, chat_id: int) -> None:
         """From now on every call about this chat answers 403, as after a kick or a block."""
@@ -244,6 +309,14 @@ class FakeBotApi(BotApiMethods):
 
     def unblock_chat(self, chat_id: int) -> None:
         self._blocked.discard(chat_id)
+
+    def upgrade_group(self, chat: JSON, supergroup_id: int) -> JSON:
+        """The group becomes a supergroup with a new id (-100…); calls about the old id answer
+        400 with migrate_to_chat_id, as Telegram does. Returns the supergroup."""
+        self._migrated[chat["id"]] = supergroup_id
+        supergroup = self.group_chat(supergroup_id, chat.get("title", ""), "supergroup")
+        self._members[supergroup_id].update(self._members[chat["id"]])
+        return supergroup
 
     # -- feeding updates --------------------------------------------------------------------
 

@@ -60,6 +60,7 @@ class BotApiMethods:
         self.users: dict[int, JSON] = {}
         self.chats: dict[int, JSON] = {}
         self.webhook: JSON = {"url": ""}
+        self.webhook_secret: str | None = None  # kept apart: getWebhookInfo never shows it
         self.sent_per_chat: Counter[int] = Counter()
         self._sent_contents: Counter[tuple[int, str]] = Counter()
         self._send_times: list[float] = []
@@ -106,6 +107,24 @@ class BotApiMethods:
         self._updates.append({"update_id": update_id, **payload})
         self._wake()
         return update_id
+
+    def receive(self, message: JSON) -> None:
+        """Keep a message built elsewhere (an offline test's factory) in its chat, as if its
+        sender had typed it: later replies and edits can refer to it."""
+        chat, sender = message["chat"], message["from"]
+        self.chats.setdefault(chat["id"], chat)
+        self.users.setdefault(sender["id"], sender)
+        self._members[chat["id"]].setdefault(sender["id"], "member")
+        self._history[chat["id"]][message["message_id"]] = message
+        last = self._last_message_id[chat["id"]]
+        self._last_message_id[chat["id"]] = max(last, message["message_id"])
+
+    def next_message_id(self, chat_id: int) -> int:
+        return self._last_message_id[chat_id] + 1
+
+    def open_callback_query(self, query_id: str) -> None:
+        """A button press made elsewhere (an offline test's factory) that the bot may answer."""
+        self._callback_queries.add(query_id)
 
     def _wake(self) -> None:
         self._wakeup.set()
@@ -171,6 +190,7 @@ class BotApiMethods:
             return self._delete_webhook(params)
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        self.webhook_secret = params.get("secret_token") or None
         self.webhook = {
             "url": params["url"],
             "max_connections": params.get("max_connections", 40),
@@ -181,7 +201,7 @@ class BotApiMethods:
     def _delete_webhook(self, params: JSON) -> bool:
         if params.get("drop_pending_updates"):
             self._updates.clear()
-        self.webhook = {"url": ""}
+        self.webhook, self.webhook_secret = {"url": ""}, None
         return True
 
     def _get_webhook_info(self, params: JSON) -> JSON:
@@ -308,10 +328,12 @@ class BotApiMethods:
         return True
 
     def _answer_callback_query(self, params: JSON) -> bool:
+        """A query is answered once; Telegram refuses a second answer as it refuses a stale id."""
         if params.get("callback_query_id") not in self._callback_queries:
             raise ApiError.bad_request(
                 "query is too old and response timeout expired or query ID is invalid"
             )
+        self._callback_queries.discard(params["callback_query_id"])
         return True
 
     def _get_chat_member(self, params: JSON) -> JSON:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dtm
+import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from telegram import (
     Bot,
     BotCommand,
@@ -21,6 +25,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
+    ChatMigrated,
     Conflict,
     EndPointNotFound,
     Forbidden,
@@ -30,7 +35,8 @@ from telegram.error import (
 )
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
-from tests.fakes_servers.telegram import FakeBotApi, UploadedFile
+from tests.fakes_servers.telegram import SECRET_HEADER, FakeBotApi, UploadedFile
+from tests.fakes_servers.telegram_offline import OfflineBotApi
 
 TOKEN = "123:ABC"
 DONE = InlineKeyboardMarkup([[InlineKeyboardButton("Done", callback_data="done:1")]])
@@ -244,6 +250,8 @@ async def test_press_button_and_answer_the_callback_query(
     assert await query.answer("Marked as done") is True
     [call] = api.calls_to("answerCallbackQuery")
     assert call.params == {"callback_query_id": query.id, "text": "Marked as done"}
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await query.answer()  # a query is answered once
 
     with pytest.raises(BadRequest, match="Query is too old"):
         await bot.answer_callback_query("12345")
@@ -345,6 +353,78 @@ async def test_500_for_one_chat_surfaces_as_network_error(
         await bot.send_message(-100, "hi")
     assert type(failed.value) is NetworkError
     assert failed.value.message == "Internal Server Error"
+
+
+async def test_a_fault_can_pick_its_calls_by_their_parameters(
+    api: FakeBotApi, bot: Bot, alice: dict
+) -> None:
+    api.fail_next("sendMessage", status=502, when=lambda params: params["text"].startswith("B"))
+
+    await bot.send_message(42, "A: passes")
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await bot.send_message(42, "B: refused")
+    await bot.send_message(42, "B: passes, the fault is used up")
+
+
+async def test_an_upgraded_group_answers_with_its_new_id(api: FakeBotApi, bot: Bot) -> None:
+    group = api.group_chat(-4200, "Backlog club")
+    supergroup = api.upgrade_group(group, -1004200)
+
+    with pytest.raises(ChatMigrated) as migrated:
+        await bot.send_message(-4200, "hi")
+    sent = await bot.send_message(migrated.value.new_chat_id, "hi")
+
+    assert migrated.value.new_chat_id == supergroup["id"]
+    assert (sent.chat.id, sent.chat.type) == (-1004200, "supergroup")
+
+
+async def test_the_same_methods_answer_offline_through_ptbs_request_interface() -> None:
+    offline = FakeBotApi(token=TOKEN, bot_username="QuestryaBot")
+    offline.private_chat(offline.user(42, "Alice", "alice"))
+    async with Bot(TOKEN, request=OfflineBotApi(offline)) as client:
+        sent = await client.send_message(42, "<b>hi</b>", parse_mode=ParseMode.HTML)
+
+    assert (client.username, sent.text, sent.entities[0].type) == ("QuestryaBot", "hi", "bold")
+    assert [call.method for call in offline.calls] == ["getMe", "sendMessage"]
+
+
+async def test_a_webhook_gets_the_pending_updates_with_the_secret_the_bot_set(
+    api: FakeBotApi, bot: Bot, alice: dict
+) -> None:
+    received: list[tuple[str | None, dict]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append((request.headers.get(SECRET_HEADER), await request.json()))
+        return web.Response(status=200 if len(received) == 1 else 403)
+
+    async with local_server(hook) as url:
+        await bot.set_webhook(url, secret_token="s3cret")
+        api.send_command(api.chats[42], alice, "/start")
+        api.send_command(api.chats[42], alice, "/help")
+        statuses = await api.deliver_to_webhook()
+
+    assert statuses == [200, 403]
+    assert [(secret, update["message"]["text"]) for secret, update in received] == [
+        ("s3cret", "/start"),
+        ("s3cret", "/help"),
+    ]
+    assert [update["message"]["text"] for update in api.pending_updates] == ["/help"]
+    assert "secret_token" not in (await bot.get_webhook_info()).api_kwargs
+
+
+@contextlib.asynccontextmanager
+async def local_server(handler: Any) -> AsyncIterator[str]:
+    app = web.Application()
+    app.router.add_post("/hook", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    await web.SockSite(runner, listener).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+    finally:
+        await runner.cleanup()
 
 
 async def test_a_blocked_chat_answers_403(api: FakeBotApi, bot: Bot, alice: dict) -> None:
