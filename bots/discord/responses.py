@@ -16,6 +16,7 @@ import discord
 
 from bots.chat import Reply
 from bots.discord.replies import NO_MENTIONS, message_parts
+from questrya.notifications.senders.discord import ANYONE
 
 DEFER_AFTER_SECONDS = 2.0
 APOLOGY = "Sorry, something went wrong on my side; it has been logged."
@@ -34,22 +35,32 @@ async def answer_command(
     interaction: discord.Interaction, command: str, work: Awaitable[Reply]
 ) -> None:
     """Answer a slash command with the reply `work` produces."""
-    owner, task = str(interaction.user.id), asyncio.ensure_future(work)
-    in_server = interaction.guild_id is not None
-    if await _finishes_in_time(task):
-        private = in_server and not is_public(command, task.result())
-        parts = message_parts(task.result(), owner)
-        await interaction.response.send_message(**parts, ephemeral=private)
+    task = asyncio.ensure_future(work)
+    if not await _finishes_in_time(task):
+        await _answer_late(interaction, command, task)
         return
-    deferred_private = in_server and not is_public(command)  # a guess: the reply is not here yet
+    parts = message_parts(task.result(), str(interaction.user.id))
+    private = _is_private(interaction, command, task.result())
+    await interaction.response.send_message(**parts, ephemeral=private)
+
+
+async def _answer_late(
+    interaction: discord.Interaction, command: str, task: asyncio.Future[Reply]
+) -> None:
+    """Defer, guessing who the reply is for (it is not here yet), then fill it in."""
+    owner, deferred_private = str(interaction.user.id), _is_private(interaction, command)
     await interaction.response.defer(ephemeral=deferred_private, thinking=True)
     reply = await task
-    if deferred_private == (in_server and not is_public(command, reply)):
+    if deferred_private == _is_private(interaction, command, reply):
         await interaction.edit_original_response(**message_parts(reply, owner, editing=True))
         return
-    # The guess was wrong: a private "thinking" cannot turn public, so it makes way.
+    # A wrong guess: a private "thinking" cannot turn public (nor the reverse); it makes way.
     await interaction.delete_original_response()
     await interaction.followup.send(**message_parts(reply, owner), ephemeral=not deferred_private)
+
+
+def _is_private(interaction: discord.Interaction, command: str, reply: Reply | None = None) -> bool:
+    return interaction.guild_id is not None and not is_public(command, reply)
 
 
 async def answer_press(
@@ -63,12 +74,12 @@ async def answer_press(
     if deferred:
         await interaction.response.defer()  # keeps the pressed message as it is meanwhile
     reply = await task
-    where = _answers_in_new_message(interaction, owner, is_public(_name_of(command), reply))
-    if where is None:
+    where = _where_to_answer(interaction, owner, is_public(_name_of(command), reply))
+    if where == "in place":
         await _replace_pressed(interaction, message_parts(reply, presser, editing=True), deferred)
     else:
         parts = message_parts(reply, presser)
-        await _send_new(interaction, parts, deferred, private=where == "private")
+        await _send_new(interaction, parts, deferred, private=where == "privately")
 
 
 async def _replace_pressed(
@@ -89,16 +100,14 @@ async def _send_new(
         await interaction.response.send_message(**parts, ephemeral=private)
 
 
-def _answers_in_new_message(
-    interaction: discord.Interaction, owner: str, public: bool
-) -> str | None:
-    """ "public" or "private" for a new message; None to edit the pressed one."""
+def _where_to_answer(interaction: discord.Interaction, owner: str, public: bool) -> str:
+    """Edit the pressed message "in place", or answer in a new one "publicly"/"privately"."""
     pressed_private = interaction.message is not None and interaction.message.flags.ephemeral
     if public and pressed_private:
-        return "public"
-    if owner == "*" and interaction.guild_id is not None and not public:
-        return "private"
-    return None
+        return "publicly"
+    if owner == ANYONE and interaction.guild_id is not None and not public:
+        return "privately"
+    return "in place"
 
 
 async def report_failure(interaction: discord.Interaction, error: BaseException) -> None:

@@ -48,6 +48,8 @@ class Connection:
     ws: web.WebSocketResponse
     compressor: Any = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Set when the fake closes it: aiohttp then reports the code the bot echoes back instead.
+    closed_with: int | None = None
 
 
 @dataclass(eq=False)
@@ -82,12 +84,35 @@ class SentInteraction:
     payload: JSON
     sent_at: float
     response_type: int | None = None
+    response: JSON | None = None  # the callback's body
+    answered_at: float | None = None  # time.monotonic() of the accepted callback
+    finished_at: float | None = None  # ... of the answer itself (after a defer, its edit)
     response_message_id: str | None = None
-    edited: bool = False
+    followup_ids: list[str] = field(default_factory=list)
+    webhook_writes: int = 0  # accepted followups and edits of the original response
+
+    done: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    def finish(self) -> None:
+        """The bot's answer is there (once: a later edit changes nothing here)."""
+        if self.finished_at is None:
+            self.finished_at = time.monotonic()
+            self.done.set()
 
     @property
     def channel_id(self) -> str:
         return str(self.payload["channel_id"])
+
+    @property
+    def player(self) -> JSON:
+        """The user who acted (in a server, the member's user)."""
+        member = self.payload.get("member")
+        player: JSON = member["user"] if member else self.payload["user"]
+        return player
 
 
 class FakeGateway:
@@ -126,7 +151,7 @@ class FakeGateway:
             self._connections.discard(conn)
             if session is not None and session.conn is conn:
                 session.conn = None
-                if ws.close_code in (1000, 1001):  # a clean close ends the session
+                if (conn.closed_with or ws.close_code) in (1000, 1001):  # a clean close ends it
                     self.sessions.remove(session)
         return ws
 
@@ -248,6 +273,7 @@ class FakeGateway:
     async def close(self, code: int = 1001, message: bytes = b"") -> None:
         """Close every open connection (4000: as a network drop; the bot will RESUME)."""
         for conn in list(self._connections):
+            conn.closed_with = code
             await conn.ws.close(code=code, message=message)
 
 
@@ -266,7 +292,8 @@ def interaction_payload(
     }  # fmt: skip
     guild_id = channel.get("guild_id")
     if guild_id is None:
-        payload |= {"user": player, "context": 1, "authorizing_integration_owners": {}}
+        # A server-installed app used in its own DMs: owner "0", as Discord writes it.
+        payload |= {"user": player, "context": 1, "authorizing_integration_owners": {"0": "0"}}
         payload["channel"] = channel
         payload["app_permissions"] = str(shapes.EVERYONE_PERMISSIONS)
     else:
@@ -298,7 +325,7 @@ def command_data(
     """`data` of a slash command / autocomplete interaction for a synced command; ValueError
     when Discord's client would not let the player send it."""
     top, *path = name.split()
-    guild_id = channel.get("guild_id")
+    guild_id: str | None = channel.get("guild_id")
     scopes = [guild_id, None] if guild_id else [None]
     found = [c for scope in scopes for c in world.commands.get(scope, []) if c["name"] == top]
     if not found:
@@ -310,7 +337,7 @@ def command_data(
     if in_dm and (command.get("dm_permission") is False or (contexts and 1 not in contexts)):
         raise ValueError(f"/{top} is not offered in DMs")
     needed = command.get("default_member_permissions")
-    if needed is not None and not in_dm:
+    if needed is not None and guild_id is not None:
         held = (
             world.guilds[guild_id].permissions_of(player["id"])
             if player["id"] in (world.guilds[guild_id].members)

@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -197,7 +198,15 @@ class GuildState:
         }  # fmt: skip
 
 
-def message(message_id: str, channel_id: str, author: JSON, body: JSON, **extra: Any) -> JSON:
+def message(
+    message_id: str,
+    channel_id: str,
+    author: JSON,
+    body: JSON,
+    *,
+    users: Mapping[str, JSON] | None = None,
+    **extra: Any,
+) -> JSON:
     """The message Discord stores for a create body: content, embeds, components (each given
     an `id`, as Discord numbers them), flags, and the mentions allowed_mentions lets ping."""
     data: JSON = {
@@ -206,25 +215,29 @@ def message(message_id: str, channel_id: str, author: JSON, body: JSON, **extra:
         "mention_everyone": False, "pinned": False, "tts": False, "timestamp": timestamp(),
         "edited_timestamp": None, "flags": 0, "components": [],
     }  # fmt: skip
-    return apply_edit(data, body) | extra
+    data["flags"] = int(body.get("flags") or 0) & EPHEMERAL  # only a new message can be one
+    return apply_edit(data, body, users) | extra
 
 
-def apply_edit(data: JSON, body: JSON) -> JSON:
-    """A message with the fields of a create/edit body applied (what PATCH changes)."""
+def apply_edit(data: JSON, body: JSON, users: Mapping[str, JSON] | None = None) -> JSON:
+    """A message with the fields of a create/edit body applied (what PATCH changes); mentions
+    name the known `users` (by id) that allowed_mentions lets the content ping."""
+    kept = int(data["flags"]) & EPHEMERAL  # an edit never changes who sees the message
     for key in ("content", "embeds", "components", "tts", "flags", "attachments"):
         if body.get(key) is not None:
             data[key] = body[key]
-    data["flags"] = int(data["flags"]) & ~LOADING
+    data["flags"] = int(data["flags"]) & ~(LOADING | EPHEMERAL) | kept
     data["embeds"] = [{"type": "rich", **embed} for embed in data["embeds"]]
     numbers = itertools.count(1)
     data["components"] = [_number(component, numbers) for component in data["components"]]
     if "content" in body or "allowed_mentions" in body:
         allowed = body.get("allowed_mentions") or {"parse": ["users", "roles", "everyone"]}
         parse = allowed.get("parse", [])
-        users = {str(u) for u in allowed.get("users", [])}
+        allowed_users = {str(u) for u in allowed.get("users", [])}
+        known = users or {}
         data["mentions"] = [
-            {"id": uid} for uid in dict.fromkeys(MENTION.findall(data["content"] or ""))
-            if "users" in parse or uid in users
+            known[uid] for uid in dict.fromkeys(MENTION.findall(data["content"] or ""))
+            if uid in known and ("users" in parse or uid in allowed_users)
         ]  # fmt: skip
         data["mention_everyone"] = "everyone" in parse and bool(
             re.search(r"@(everyone|here)\b", data["content"] or "")
@@ -350,7 +363,10 @@ def command_options(
 
 def _check_value(option: JSON, value: Any) -> None:
     kind, name = option["type"], option["name"]
-    expected = {STRING: str, INTEGER: int, BOOLEAN: bool, NUMBER: (int, float)}.get(kind)
+    types: dict[int, type | tuple[type, ...]] = {
+        STRING: str, INTEGER: int, BOOLEAN: bool, NUMBER: (int, float)
+    }  # fmt: skip
+    expected = types.get(kind)
     if expected and (not isinstance(value, expected) or (kind != BOOLEAN and value is True)):
         raise ValueError(f"{name!r} takes {expected}, not {value!r}")
     choices = [choice["value"] for choice in option.get("choices") or []]

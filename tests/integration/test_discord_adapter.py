@@ -1,0 +1,204 @@
+"""The Discord adapter in this process, on the real discord.py client against the fake Discord:
+the paths the end-to-end tests cannot reach on demand (slow answers, bugs, public news after a
+private "thinking", buttons anyone may press), with the router on in-memory storage."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+import pytest
+import pytest_asyncio
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bots.chat import Reply, build_router
+from bots.discord import responses
+from bots.discord.client import QuestryaBot
+from bots.discord.responses import APOLOGY, answer_command
+from questrya.common.values import ChatAddress
+from questrya.notifications.domain import Notification, Option
+from questrya.notifications.senders.discord import DiscordSender, use_discord_endpoints
+from tests.fakes import FakeUnitOfWork
+from tests.fakes_servers import discord_payloads as shapes
+from tests.fakes_servers.discord import FakeDiscord
+from tests.fakes_servers.discord_rest import DEFERRED_MESSAGE, DEFERRED_UPDATE, MESSAGE
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+JSON = dict[str, Any]
+STORAGE_DELAY = {"seconds": 0.0}  # the `slow` fixture makes storage take longer than the bot waits
+
+
+class SlowUnitOfWork(FakeUnitOfWork):
+    """In-memory storage that takes STORAGE_DELAY to open, like a busy database."""
+
+    async def _begin(self) -> None:
+        await asyncio.sleep(STORAGE_DELAY["seconds"])
+        await super()._begin()
+
+
+class BotWithTestCommands(QuestryaBot):
+    """Questrya's bot plus two commands only tests have: one whose reply is public news, one
+    that hits a bug. Both answer through the bot's own answer_command."""
+
+    async def setup_hook(self) -> None:
+        async def news() -> Reply:
+            await asyncio.sleep(STORAGE_DELAY["seconds"])
+            return Reply("Big news for everyone", public=True)
+
+        async def bug() -> Reply:
+            await asyncio.sleep(STORAGE_DELAY["seconds"])
+            raise RuntimeError("the database is on fire")
+
+        @self.tree.command(name="announce", description="Public news")
+        async def announce(interaction: discord.Interaction) -> None:
+            await answer_command(interaction, "announce", news())
+
+        @self.tree.command(name="boom", description="A bug")
+        async def boom(interaction: discord.Interaction) -> None:
+            await answer_command(interaction, "boom", bug())
+
+        await super().setup_hook()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def fake() -> AsyncIterator[FakeDiscord]:
+    saved = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    async with FakeDiscord() as server:
+        use_discord_endpoints(server.url, server.gateway_url)
+        try:
+            yield server
+        finally:
+            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bot(fake: FakeDiscord) -> AsyncIterator[QuestryaBot]:
+    uow = SlowUnitOfWork()
+    client = BotWithTestCommands(build_router(lambda: uow))
+    running = asyncio.create_task(client.start(fake.token))
+    await fake.wait_until(lambda: bool(fake.gateway.live_sessions) and None in fake.commands)
+    yield client
+    await client.close()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+
+
+@pytest.fixture
+def slow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every answer takes "too long": the bot defers before it has the reply."""
+    monkeypatch.setattr(responses, "DEFER_AFTER_SECONDS", 0.01)
+    monkeypatch.setitem(STORAGE_DELAY, "seconds", 0.1)
+
+
+async def in_server(fake: FakeDiscord, owner: str) -> tuple[JSON, JSON]:
+    player = fake.user(owner)
+    guild = await fake.add_guild(f"{owner}'s server", owner=player)
+    return player, guild.channels[0]
+
+
+async def test_a_slow_answer_is_deferred_then_edited_in(
+    fake: FakeDiscord, bot: QuestryaBot, slow: None
+) -> None:
+    player, channel = await in_server(fake, "Sam")
+
+    sent = await fake.run_command(player, channel, "stats")
+    message = await fake.settled(sent)
+
+    assert sent.response_type == DEFERRED_MESSAGE
+    assert sent.response == {"type": DEFERRED_MESSAGE, "data": {"flags": shapes.EPHEMERAL}}
+    assert message["flags"] == shapes.EPHEMERAL
+    assert message["content"] == "No games yet. Add one with /add Hades.", fake.transcript()
+
+
+async def test_a_slow_press_is_deferred_then_the_pressed_message_edited(
+    fake: FakeDiscord, bot: QuestryaBot, slow: None
+) -> None:
+    player = fake.user("Pia")
+    channel = fake.dm_channel(player)
+    for number in range(11):
+        await fake.answered(await fake.run_command(player, channel, "add", {"title": f"G{number}"}))
+    page = await fake.settled(await fake.run_command(player, channel, "backlog"))
+
+    press = await fake.press(player, page, shapes.custom_ids(page)[0])
+    edited = await fake.settled(press)
+
+    assert press.response_type == DEFERRED_UPDATE
+    assert edited["id"] == page["id"]
+    assert edited["content"].startswith("Your games — open, page 2:")
+
+
+async def test_public_news_after_a_private_thinking_replaces_it(
+    fake: FakeDiscord, bot: QuestryaBot, slow: None
+) -> None:
+    player, channel = await in_server(fake, "Nia")
+
+    sent = await fake.run_command(player, channel, "announce")
+    message = await fake.settled(sent)
+
+    assert sent.response_type == DEFERRED_MESSAGE  # privately: the reply was not known yet
+    assert (message["content"], message["flags"]) == ("Big news for everyone", 0)
+    assert [m["id"] for m in fake.channel_messages(channel["id"])] == [message["id"]]
+
+
+async def test_a_quick_public_reply_is_public_at_once(fake: FakeDiscord, bot: QuestryaBot) -> None:
+    player, channel = await in_server(fake, "Oli")
+
+    sent = await fake.run_command(player, channel, "announce")
+    message = await fake.settled(sent)
+
+    assert sent.response_type == MESSAGE
+    assert message["flags"] == 0
+
+
+async def test_a_bug_is_logged_and_the_player_told_in_one_private_line(
+    fake: FakeDiscord, bot: QuestryaBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    player, channel = await in_server(fake, "Bo")
+
+    with caplog.at_level(logging.ERROR, logger="bots.discord.responses"):
+        sent = await fake.run_command(player, channel, "boom")
+        message = await fake.settled(sent)
+
+    assert (message["content"], message["flags"]) == (APOLOGY, shapes.EPHEMERAL)
+    [record] = caplog.records
+    assert "boom by" in record.getMessage()
+    assert record.exc_info is not None
+    assert "the database is on fire" in str(record.exc_info[1])
+
+
+async def test_a_bug_after_a_defer_still_gets_the_apology(
+    fake: FakeDiscord, bot: QuestryaBot, slow: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    player, channel = await in_server(fake, "Cy")
+
+    with caplog.at_level(logging.ERROR, logger="bots.discord.responses"):
+        sent = await fake.run_command(player, channel, "boom")
+        message = await fake.settled(sent)
+
+    assert (message["content"], message["flags"]) == (APOLOGY, shapes.EPHEMERAL)
+
+
+async def test_a_button_for_anyone_answers_the_presser_privately_in_a_server(
+    fake: FakeDiscord, bot: QuestryaBot
+) -> None:
+    player, channel = await in_server(fake, "Ida")
+    sender = DiscordSender(fake.token)
+    choice = Option("Hades", "/play Hades")
+    address = ChatAddress("discord", channel["id"])
+    await sender.send(Notification("e", address, "Which one?", datetime.now(UTC), (choice,)))
+    await sender.aclose()
+    [pushed] = fake.channel_messages(channel["id"])
+
+    press = await fake.press(player, pushed, "q|*|/play Hades")
+    answer = await fake.settled(press)
+
+    assert press.response_type == MESSAGE
+    assert answer["flags"] == shapes.EPHEMERAL
+    assert answer["content"].startswith('You have no game called "Hades"')
+    assert fake.messages[channel["id"]][pushed["id"]]["content"] == "Which one?"  # unchanged
