@@ -90,7 +90,7 @@ async def done(context: Context, arguments: Arguments) -> Reply:
         title=arguments.title,
         rating=arguments.rating,
     )
-    return Reply(f"Completed {rendering.rated_title(game)}. Well played!")
+    return Reply(f"Completed {rendering.rated_title(game)}. Well played!", public=True)
 
 
 async def drop(context: Context, arguments: Arguments) -> Reply:
