@@ -25,7 +25,7 @@ from questrya.notifications.domain import Notification
 from questrya.notifications.repository import NotificationRepository
 from questrya.outbox.repository import OutboxRepository
 from questrya.unit_of_work import UnitOfWork
-from questrya.users.domain import AccountKey, Player
+from questrya.users.domain import Account, AccountKey, Player
 from questrya.users.repository import PlayerRepository
 from tests.fake_groups import FakeGroupRepository
 from tests.fake_links import FakeLinkRepository
@@ -139,6 +139,11 @@ def _last_played_at(game: Game) -> tuple[datetime, int]:
 class FakePlayerRepository(PlayerRepository):
     def __init__(self, players: dict[int, Player]) -> None:
         self.players = players
+
+    async def find_account(self, key: AccountKey) -> Account | None:
+        player = await self.get_by_account(key)
+        accounts = player.accounts if player else []
+        return next((account for account in accounts if account.key == key), None)
 
     async def get_by_account(self, key: AccountKey) -> Player | None:
         return next(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Collection
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -16,6 +16,10 @@ from questrya.users.domain import Account, AccountKey, Player
 
 class PlayerRepository(abc.ABC):
     """All queries on players and accounts."""
+
+    @abc.abstractmethod
+    async def find_account(self, key: AccountKey) -> Account | None:
+        """The account `key` alone (with its player's id), or None: every command asks."""
 
     @abc.abstractmethod
     async def get_by_account(self, key: AccountKey) -> Player | None:
@@ -52,6 +56,12 @@ class SqlPlayerRepository(PlayerRepository):
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def find_account(self, key: AccountKey) -> Account | None:
+        row = await self._session.scalar(
+            _ACCOUNT_BY_KEY, {"platform": key.platform, "external_id": key.external_id}
+        )
+        return None if row is None else _to_domain(row)
 
     async def get_by_account(self, key: AccountKey) -> Player | None:
         # One query: the account named by `key`, joined to every account of its player.
@@ -149,6 +159,13 @@ class SqlPlayerRepository(PlayerRepository):
             if owner is not None:
                 return owner
         return None
+
+
+# Built once: the statement every command runs first (constructing it costs as much as running it).
+_ACCOUNT_BY_KEY = select(AccountRow).where(
+    AccountRow.platform == bindparam("platform"),
+    AccountRow.external_id == bindparam("external_id"),
+)
 
 
 def _fit_display_name(display_name: str) -> str:

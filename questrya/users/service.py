@@ -19,15 +19,15 @@ async def register(
     key = AccountKey(platform=platform, external_id=external_id)
     name = shorten(clean_text(display_name), MAX_DISPLAY_NAME) or external_id
     async with uow:
-        player = await uow.players.get_by_account(key)
-        if player is None:
+        account = await uow.players.find_account(key)
+        if account is None or account.player_id is None:
             player = await uow.players.add(Player.first_seen(key, name))
             await uow.commit()
             return _read(player, name, is_new=True)
-        if _display_name(player, key) != name:
+        if account.display_name != name:
             await uow.players.rename_account(key, name)
             await uow.commit()
-    return _read(player, name, is_new=False)
+    return PlayerRead(id=account.player_id, display_name=name, is_new=False)
 
 
 async def display_names(
@@ -42,7 +42,3 @@ def _read(player: Player, display_name: str, *, is_new: bool) -> PlayerRead:
     if player.id is None:
         raise RuntimeError("the repository returned a player without an id")
     return PlayerRead(id=player.id, display_name=display_name, is_new=is_new)
-
-
-def _display_name(player: Player, key: AccountKey) -> str | None:
-    return next((acc.display_name for acc in player.accounts if acc.key == key), None)
