@@ -98,6 +98,7 @@ def _unlink_handler(clock: Clock) -> Handler:
             uow=context.uow_factory(),
             platform=speaker.platform,
             external_id=speaker.user_id,
+            is_group=speaker.is_group,
             clock=clock,
         )
         return Reply(

@@ -13,12 +13,14 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    PollAnswerHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
 from bots.chat import ChatRouter
 from bots.telegram.handlers import TelegramHandlers
+from questrya.notifications.senders.telegram_polls import PollChats
 from questrya.notifications.senders.telegram_threads import ReplyThreads
 
 MAX_RETRIES_ON_429 = 3
@@ -31,9 +33,11 @@ def build_application(
     router: ChatRouter,
     threads: ReplyThreads | None = None,
     request: BaseRequest | None = None,
+    poll_chats: PollChats | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """A python-telegram-bot Application talking to `api_url` (Telegram's, or a local one);
-    `request` replaces PTB's HTTP client (offline tests)."""
+    `request` replaces PTB's HTTP client (offline tests). Without `threads`, pushes do not
+    follow the answers; without `poll_chats`, taps on polls are not counted."""
     builder = (
         Application.builder()
         .token(token)
@@ -44,7 +48,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
-    register_handlers(application, TelegramHandlers(router, threads))
+    register_handlers(application, TelegramHandlers(router, threads, poll_chats))
     application.bot_data[ROUTER_KEY] = router
     return application
 
@@ -64,6 +68,7 @@ def register_handlers(application: Application, handlers: TelegramHandlers) -> N
         CommandHandler(list(router.commands), handlers.on_command, filters=new_text)
     )
     application.add_handler(CallbackQueryHandler(handlers.on_button))
+    application.add_handler(PollAnswerHandler(handlers.on_poll_answer))
     # In private chats anything else (unknown commands, plain text) gets the router's hint;
     # in groups only unknown commands that name this bot are answered.
     application.add_handler(

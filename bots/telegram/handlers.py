@@ -6,21 +6,22 @@ import contextlib
 import logging
 import re
 
-from telegram import CallbackQuery, Chat, Message, Update, User
-from telegram.constants import ChatType, ParseMode
+from telegram import CallbackQuery, Message, Update
+from telegram.constants import CallbackQueryLimit, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bots.chat import ChatRouter, Reply, Speaker
+from bots.chat import ChatRouter, Reply
+from bots.telegram.polls import PollVotes, send_poll, utf16_length
 from bots.telegram.replies import ButtonPress, decode_button, render
+from bots.telegram.speakers import GROUP_CHATS, speaker_of
+from questrya.notifications.senders.telegram_polls import PollChats
 from questrya.notifications.senders.telegram_threads import ReplyThreads, Thread
 
-PLATFORM = "telegram"
 NOT_YOURS = "This button belongs to someone else's message."
 STALE_BUTTON = "This button no longer works; type the command instead."
 APOLOGY = "Sorry, something went wrong on my side; it has been logged."
 NOT_MODIFIED = "message is not modified"
-GROUP_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP)
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +29,24 @@ log = logging.getLogger(__name__)
 class TelegramHandlers:
     """The bot's handlers, bound to one router (and to where answers are noted for pushes)."""
 
-    def __init__(self, router: ChatRouter, threads: ReplyThreads | None = None) -> None:
+    def __init__(
+        self,
+        router: ChatRouter,
+        threads: ReplyThreads | None = None,
+        poll_chats: PollChats | None = None,
+    ) -> None:
         self.router = router
         self._threads = threads
+        self._votes = PollVotes(router, poll_chats)
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or not message.text:
             return
         text = without_bot_name(message.text, context.bot.username)
-        reply = await self.router.handle_text(speaker_of(user, message.chat), text)
-        sent = await send_reply(message, reply, owner=str(user.id))
-        await self._note_thread(reply, sent, owner=str(user.id))
+        speaker = speaker_of(user, message.chat, sender_chat=message.sender_chat)
+        reply = await self.router.handle_text(speaker, text)
+        await self._answer(message, reply, owner=str(user.id))
 
     async def on_group_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A command the table does not know, in a group: answered only when it names this bot
@@ -50,18 +57,23 @@ class TelegramHandlers:
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        press = await accepted_press(query) if query is not None else None
+        press = await checked_press(query) if query is not None else None
         if query is None or press is None or not isinstance(query.message, Message):
             return
         message, presser = query.message, str(query.from_user.id)
-        speaker = speaker_of(query.from_user, message.chat)
-        reply = await self.router.handle_text(speaker, press.command)
+        reply = await self.router.handle_text(
+            speaker_of(query.from_user, message.chat), press.command
+        )
         if press.is_shared and message.chat.type in GROUP_CHATS:
-            # Anyone may press it, so the answer is the presser's own, not an edit of the message
-            # everyone shares.
-            await send_reply(message, reply, owner=presser)
+            await self._answer_shared_press(query, message, reply, owner=presser)
             return
+        await query.answer()
         await show_in_place(message, reply, owner=presser)
+
+    async def on_poll_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A tap on one of the bot's polls."""
+        if update.poll_answer is not None:
+            await self._votes.count(update.poll_answer)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one error handler: log the bug (tokens are scrubbed by the log filter) and
@@ -79,6 +91,25 @@ class TelegramHandlers:
             except TelegramError as error:
                 log.warning("could not apologise in chat %s: %s", update.effective_chat.id, error)
 
+    async def _answer(self, message: Message, reply: Reply, *, owner: str) -> None:
+        """The reply in the message's chat, then its poll, if it opens one."""
+        sent = await send_reply(message, reply, owner=owner)
+        await self._note_thread(reply, sent, owner=owner)
+        if reply.poll is not None and (poll := await send_poll(message, reply.poll)):
+            await self._votes.opened(poll)
+
+    async def _answer_shared_press(
+        self, query: CallbackQuery, message: Message, reply: Reply, *, owner: str
+    ) -> None:
+        """Anyone in the group may press it, so the answer is the presser's own, not an edit of
+        the message everyone shares. A refusal is for the presser alone: an alert only they
+        see, rather than a message that tells the whole group about one mistaken tap."""
+        if fits_an_alert(reply):
+            await query.answer(reply.text, show_alert=True)
+            return
+        await query.answer()
+        await self._answer(message, reply, owner=owner)
+
     async def _note_thread(self, reply: Reply, sent: Message, *, owner: str) -> None:
         """Where pushes about the reply's topic (a game's details) should follow."""
         if reply.topic and self._threads is not None:
@@ -86,9 +117,9 @@ class TelegramHandlers:
             await self._threads.remember(str(sent.chat.id), reply.topic, thread)
 
 
-async def accepted_press(query: CallbackQuery) -> ButtonPress | None:
-    """The press, answered at once (a button spins until then), or None when it is refused
-    with a short answer: data we did not make, or someone else's button."""
+async def checked_press(query: CallbackQuery) -> ButtonPress | None:
+    """The press, or None when it is refused with a short answer: data we did not make, or
+    someone else's button. An accepted press is answered once its command has run."""
     press = decode_button(query.data)
     if press is None or not isinstance(query.message, Message):
         await query.answer(STALE_BUTTON)
@@ -96,18 +127,14 @@ async def accepted_press(query: CallbackQuery) -> ButtonPress | None:
     if not press.allows(str(query.from_user.id)):
         await query.answer(NOT_YOURS)
         return None
-    await query.answer()
     return press
 
 
-def speaker_of(user: User, chat: Chat) -> Speaker:
-    return Speaker(
-        platform=PLATFORM,
-        user_id=str(user.id),
-        display_name=user.full_name,
-        chat_id=str(chat.id),
-        is_group=chat.type in GROUP_CHATS,
-    )
+def fits_an_alert(reply: Reply) -> bool:
+    """A refusal in one short line of plain text: nothing to press, show or vote on."""
+    plain = not (reply.choices or reply.image_url or reply.poll)
+    short = utf16_length(reply.text) <= CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
+    return reply.refused and plain and short
 
 
 def addressed_to(text: str, username: str) -> bool:

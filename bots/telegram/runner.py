@@ -12,6 +12,7 @@ import click
 from bots.chat import build_router
 from bots.telegram.app import build_application, run_polling, run_webhook
 from questrya.logs import RedactSecrets
+from questrya.notifications.senders.telegram_polls import PollChats
 from questrya.notifications.senders.telegram_threads import ReplyThreads
 
 if TYPE_CHECKING:
@@ -28,9 +29,11 @@ async def run_telegram(app: App, *, webhook_url: str | None) -> None:
     if settings.telegram_token is None:
         raise click.ClickException("QUESTRYA_TELEGRAM_TOKEN is not set")
     token = settings.telegram_token.get_secret_value()
-    threads = ReplyThreads.connect(app.redis_url)
+    threads, poll_chats = ReplyThreads.connect(app.redis_url), PollChats.connect(app.redis_url)
     router = build_router(app.uow_factory)
-    application = build_application(token, settings.telegram_api_url, router, threads)
+    application = build_application(
+        token, settings.telegram_api_url, router, threads, poll_chats=poll_chats
+    )
     try:
         if webhook_url is None:
             await run_polling(application)
@@ -44,6 +47,7 @@ async def run_telegram(app: App, *, webhook_url: str | None) -> None:
             )
     finally:
         await threads.aclose()
+        await poll_chats.aclose()
 
 
 def webhook_secret(settings: Settings, token: str) -> str:

@@ -45,6 +45,7 @@ CODE_SEEN = (
     "Type link codes only in a private chat with me; that one no longer works, "
     "so ask /link there for a new one."
 )
+UNLINK_IN_PRIVATE = "Type /unlink in a private chat with me, where your accounts stay private."
 
 
 async def issue_code(
@@ -97,10 +98,17 @@ async def link_accounts(
 
 
 async def unlink_account(
-    *, uow: UnitOfWork, platform: str, external_id: str, clock: Clock = utc_now
+    *,
+    uow: UnitOfWork,
+    platform: str,
+    external_id: str,
+    is_group: bool = False,
+    clock: Clock = utc_now,
 ) -> UnlinkRead:
     """Part this account from its player: it leaves with its own copy of the shared backlog,
     and with its platform's group memberships; the other accounts keep the original."""
+    if is_group:
+        raise PrivateChatOnly(UNLINK_IN_PRIVATE)
     key, now = AccountKey(platform, external_id), clock()
     async with uow:
         staying = await _player_of(uow, key)

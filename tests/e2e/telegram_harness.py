@@ -20,8 +20,11 @@ from typing import Any, TypeVar
 
 import redis
 from rq import Worker
+from rq.job import Job, JobStatus
 
 from tests.e2e.conftest import clean_environment
+from tests.fakes_servers.rawg import API_KEY as RAWG_API_KEY
+from tests.fakes_servers.rawg import FakeRawg
 from tests.fakes_servers.telegram import Call, FakeBotApi
 
 TOKEN = "7654321:AAE2e-fake-token-for-questrya"
@@ -30,6 +33,7 @@ SEND_METHODS = ("sendMessage", "sendPhoto")
 STARTUP_SECONDS = 30.0
 REPLY_SECONDS = 10.0
 STOP_SECONDS = 15.0
+CONSOLE_SECONDS = 60.0
 LOG_TAIL_LINES = 60
 JSON = dict[str, Any]
 Found = TypeVar("Found")
@@ -138,6 +142,26 @@ class TelegramBotUnderTest:
 
         return await self.first_call(f"the answer to a press on {callback_data!r}", answers, since)
 
+    def tap_poll(self, chat: JSON, user: JSON, poll: Call, option: int) -> None:
+        """Tap one option of a poll the bot sent; Telegram shows the bot nothing in the chat."""
+        self.api.answer_poll(chat, user, poll.result["message_id"], [option])
+
+    async def console(self, user: str, *lines: str) -> str:
+        """`questrya console --user USER` on the same database and Redis, typing `lines`; what
+        it printed. Run in a thread: the fake Bot API keeps serving meanwhile."""
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "questrya.cli", "console", "--user", user],
+            input="".join(f"{line}\n" for line in lines),
+            capture_output=True,
+            text=True,
+            env=self.processes.environment,
+            timeout=CONSOLE_SECONDS,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
     # -- reading what the bot did -------------------------------------------------------------
 
     async def first_call(
@@ -195,6 +219,26 @@ class TelegramBotUnderTest:
 
         return await self.first_call(f"push {starts_with!r} to {chat['id']}", matches, 0, timeout)
 
+    async def poll_sent(self, chat: JSON, since: int) -> Call:
+        """The first native poll sent to `chat` from call index `since` on."""
+
+        def polls(call: Call) -> bool:
+            return call.method == "sendPoll" and call.ok and call.params["chat_id"] == chat["id"]
+
+        return await self.first_call(f"a poll in {chat['id']}", polls, since)
+
+    async def finished_job(self, id_prefix: str) -> Job:
+        """The RQ job whose id starts with `id_prefix`, once a worker has finished it."""
+        with contextlib.closing(redis.Redis.from_url(self.redis_url)) as connection:
+
+            def finished() -> Job | None:
+                keys = connection.keys(f"rq:job:{id_prefix}*")
+                jobs = [Job.fetch(key.decode().removeprefix("rq:job:"), connection) for key in keys]
+                done = [job for job in jobs if job.get_status() == JobStatus.FINISHED]
+                return done[0] if done else None
+
+            return await self.wait_until(f"job {id_prefix}* finished", finished, STARTUP_SECONDS)
+
     def sends_to(self, chat: JSON, since: int = 0) -> list[Call]:
         return [call for call in self.api.calls[since:] if is_send_to(call, chat)]
 
@@ -246,16 +290,25 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(data_dir: Path, redis_url: str) -> AsyncIterator[TelegramBotUnderTest]:
-    """The fake Bot API, then `questrya telegram` and `questrya worker` pointed at it."""
+async def running_bot(
+    data_dir: Path, redis_url: str, *, rawg: bool = False
+) -> AsyncIterator[TelegramBotUnderTest]:
+    """The fake Bot API, then `questrya telegram` and `questrya worker` pointed at it; with
+    `rawg`, games are looked up on a fake RAWG (covers included) instead of the offline
+    catalog."""
     with contextlib.closing(redis.Redis.from_url(redis_url)) as connection:
         connection.flushall()  # no queued jobs or worker records from earlier tests
-    async with FakeBotApi(token=TOKEN, bot_username=BOT_USERNAME, long_poll_cap=0.5) as api:
+    async with contextlib.AsyncExitStack() as fakes:
+        api = await fakes.enter_async_context(
+            FakeBotApi(token=TOKEN, bot_username=BOT_USERNAME, long_poll_cap=0.5)
+        )
+        games_database = await _fake_rawg(fakes) if rawg else {}
         environment = clean_environment(
             data_dir,
             QUESTRYA_TELEGRAM_TOKEN=TOKEN,
             QUESTRYA_TELEGRAM_API_URL=api.base_url,
             QUESTRYA_REDIS_URL=redis_url,
+            **games_database,
         ) | {"PTB_TIMEDELTA": "true"}
         processes = QuestryaProcesses(environment, data_dir)
         bot = TelegramBotUnderTest(api, processes, data_dir)
@@ -266,6 +319,15 @@ async def running_bot(data_dir: Path, redis_url: str) -> AsyncIterator[TelegramB
             yield bot
         finally:
             await processes.stop_all()
+
+
+async def _fake_rawg(fakes: contextlib.AsyncExitStack) -> dict[str, str]:
+    rawg = await fakes.enter_async_context(FakeRawg())
+    return {
+        "QUESTRYA_METADATA_PROVIDER": "rawg",
+        "QUESTRYA_RAWG_API_KEY": RAWG_API_KEY,
+        "QUESTRYA_RAWG_API_URL": rawg.url,
+    }
 
 
 @contextlib.asynccontextmanager

@@ -10,10 +10,11 @@ It answers `POST|GET /bot<token>/<method>` as the real API does: the same JSON s
 codes and descriptions, for form, multipart or JSON bodies. It keeps the chats' messages, so
 edits, replies and button presses refer to real messages, and it records every call. It can
 be told to refuse the next calls (429 with retry_after, 5xx), to act as if removed from a chat
-(403), or to enforce a global messages-per-second limit. A webhook, once set, is called only
-when a test says so (`deliver_to_webhook`), with the secret token the bot set. Methods are in
-telegram_methods.py, the shapes of users, chats and entities in telegram_updates.py; the same
-methods answer without HTTP through telegram_offline.py.
+(403), or to enforce a global messages-per-second limit. Users tap the bot's inline buttons
+(`press_button`) and the options of its non-anonymous polls (`answer_poll`). A webhook, once
+set, is called only when a test says so (`deliver_to_webhook`), with the secret token the bot
+set. Methods are in telegram_methods.py, the shapes of users, chats and entities in
+telegram_updates.py; the same methods answer without HTTP through telegram_offline.py.
 """
 
 from __future__ import annotations
@@ -382,6 +383,28 @@ class FakeBotApi(BotApiMethods):
             "data": callback_data,
         }
         return self.push_update({"callback_query": query})
+
+    def answer_poll(self, chat: JSON, voter: JSON, message_id: int, option_ids: list[int]) -> int:
+        """`voter` taps options of a poll the bot sent (none: a retracted vote). Telegram tells
+        the bot only about its own non-anonymous polls, naming the poll but not the chat.
+        Returns the update_id."""
+        message = self._history[chat["id"]].get(message_id)
+        poll = (message or {}).get("poll")
+        if message is None or poll is None or message["from"]["id"] != self.bot_user["id"]:
+            raise ValueError(f"message {message_id} in chat {chat['id']} is no poll of the bot's")
+        if poll["is_anonymous"]:
+            raise ValueError("Telegram sends no poll_answer for an anonymous poll")
+        if any(not 0 <= index < len(poll["options"]) for index in option_ids):
+            raise ValueError(f"the poll has {len(poll['options'])} options, not {option_ids}")
+        self.users.setdefault(voter["id"], voter)
+        chosen = [poll["options"][index]["persistent_id"] for index in option_ids]
+        answer = {
+            "poll_id": poll["id"],
+            "user": voter,
+            "option_ids": option_ids,
+            "option_persistent_ids": chosen,
+        }
+        return self.push_update({"poll_answer": answer})
 
 
 async def _read_params(request: web.Request) -> JSON:

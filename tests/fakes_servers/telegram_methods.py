@@ -248,6 +248,8 @@ class BotApiMethods:
     def _send_poll(self, params: JSON) -> JSON:
         poll_id = 5_000_000_000_000_000_000 + sum(self.sent_per_chat.values())
         poll = shapes.poll(str(poll_id), params)
+        if not poll["is_anonymous"] and self._chat(params)["type"] == "channel":
+            raise ApiError.bad_request("non-anonymous polls can't be sent to channel chats")
         return self._send(params, {"poll": poll}, f"poll {poll['question']}")
 
     def _send(self, params: JSON, content: JSON, content_key: str) -> JSON:

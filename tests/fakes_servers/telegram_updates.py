@@ -205,17 +205,21 @@ def poll(poll_id: str, params: JSON) -> JSON:
         raise ApiError.bad_request("poll must have at least 2 option")
     if len(options) > 12:
         raise ApiError.bad_request("poll can't have more than 12 options")
+    question = str(params.get("question") or "").strip()
+    texts = [str(o["text"] if isinstance(o, dict) else o).strip() for o in options]
+    if not question or not all(texts):
+        raise ApiError.bad_request("poll question and options must be non-empty")
+    if utf16_len(question) > 300:
+        raise ApiError.bad_request("poll question length must not exceed 300")
+    if any(utf16_len(text) > 100 for text in texts):
+        raise ApiError.bad_request("poll options length must not exceed 100")
     kind = params.get("type") or "regular"
     result: JSON = {
         "id": poll_id,
-        "question": params.get("question") or "",
+        "question": question,
         "options": [
-            {
-                "persistent_id": f"{poll_id}:{index}",
-                "text": option["text"] if isinstance(option, dict) else str(option),
-                "voter_count": 0,
-            }
-            for index, option in enumerate(options)
+            {"persistent_id": f"{poll_id}:{index}", "text": text, "voter_count": 0}
+            for index, text in enumerate(texts)
         ],
         "total_voter_count": 0,
         "is_closed": bool(params.get("is_closed", False)),

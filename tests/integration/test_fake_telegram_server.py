@@ -307,6 +307,32 @@ async def test_polls_and_chat_members(api: FakeBotApi, bot: Bot, alice: dict) ->
     assert sorted(a.user.first_name for a in admins) == ["Alice", "Bob"]
 
 
+async def test_poll_limits_and_answers_to_non_anonymous_polls(
+    api: FakeBotApi, bot: Bot, alice: dict
+) -> None:
+    group = api.group_chat(-1002, "Friends", "supergroup")
+    api.group_chat(-1003, "News", "channel")
+    with pytest.raises(BadRequest, match="must not exceed 100"):
+        await bot.send_poll(-1002, "Tonight?", ["x" * 101, "Hades"])
+    with pytest.raises(BadRequest, match="channel chats"):
+        await bot.send_poll(-1003, "Tonight?", ["Celeste", "Hades"], is_anonymous=False)
+    anonymous = await bot.send_poll(-1002, "Tonight?", ["Celeste", "Hades"])
+    with pytest.raises(ValueError, match="anonymous"):
+        api.answer_poll(group, alice, anonymous.message_id, [0])
+
+    sent = await bot.send_poll(-1002, "Tonight?", ["Celeste", "Hades"], is_anonymous=False)
+    update_id = api.answer_poll(group, alice, sent.message_id, [1])
+
+    [update] = [u for u in api.pending_updates if u["update_id"] == update_id]
+    assert sent.poll is not None
+    assert update["poll_answer"] == {
+        "poll_id": sent.poll.id,
+        "user": alice,
+        "option_ids": [1],
+        "option_persistent_ids": [f"{sent.poll.id}:1"],
+    }
+
+
 async def test_a_webhook_blocks_polling_until_deleted(
     api: FakeBotApi, bot: Bot, alice: dict
 ) -> None:

@@ -15,7 +15,8 @@ from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from telegram import Bot
 
-from questrya.common.values import ChatAddress
+from questrya.common.values import ChatAddress, GameRating
+from questrya.groups.domain import completion_post
 from questrya.notifications.domain import Notification, Option
 from questrya.notifications.senders.base import ChatGone, DeliveryFailed
 from questrya.notifications.senders.factory import build_senders
@@ -26,6 +27,7 @@ from questrya.notifications.senders.telegram import (
     PRIVATE_CHAT_LIMIT,
     TelegramSender,
 )
+from questrya.notifications.senders.telegram_polls import PollChats
 from questrya.notifications.senders.telegram_threads import ReplyThreads, Thread
 from questrya.settings import Settings
 from tests.fakes_servers.telegram import Call, FakeBotApi
@@ -155,6 +157,29 @@ async def test_a_cover_goes_as_a_photo_and_an_unusable_one_falls_back_to_the_tex
     assert (text.method, text.result["text"]) == ("sendMessage", "Celeste (2018)")
 
 
+async def test_a_feed_recommendation_goes_to_the_group_with_its_cover_and_facts_escaped(
+    api: FakeBotApi, sender: TelegramSender, club: JSON
+) -> None:
+    cover = "https://media.rawg.io/media/games/celeste.jpg"
+    facts = "Celeste <2018> · PC & Switch · Metacritic 88 · ~8 h"
+    text = completion_post("Bob <3", "Celeste", GameRating(9), facts)
+
+    await sender.send(push(club, text, "feed-completion-3", image_url=cover))
+
+    [photo] = sends(api)
+    assert (photo.method, photo.params["chat_id"], photo.params["photo"]) == (
+        "sendPhoto",
+        club["id"],
+        cover,
+    )
+    assert photo.params["caption"] == (
+        "⭐ Bob &lt;3 recommends Celeste · 9/10\nCeleste &lt;2018&gt; · PC &amp; Switch · "
+        "Metacritic 88 · ~8 h"
+    )
+    assert photo.result["caption"] == text
+    assert "reply_markup" not in photo.params  # a feed post is news, with nothing to press
+
+
 async def test_a_429_is_waited_out_for_retry_after_then_the_push_is_sent(
     api: FakeBotApi, sender: TelegramSender, alice: JSON
 ) -> None:
@@ -260,3 +285,28 @@ async def test_reply_threads_without_redis_are_skipped_not_errors() -> None:
 
     assert await threads.recall("42", "game-1-facts") is None
     await threads.aclose()
+
+
+async def test_a_poll_is_found_in_its_chat_while_it_is_the_chats_latest(
+    connection: aioredis.Redis,
+) -> None:
+    polls = PollChats(connection)
+    await polls.remember("5001", "-4201")
+    assert await polls.chat_of_latest("5001") == "-4201"
+
+    await polls.remember("5002", "-4201")
+    await polls.remember("6001", "-4301")
+
+    assert await polls.chat_of_latest("5001") is None  # a vote there would land in 5002's
+    assert await polls.chat_of_latest("5002") == "-4201"
+    assert await polls.chat_of_latest("6001") == "-4301"
+    assert await polls.chat_of_latest("7001") is None
+
+
+async def test_poll_notes_without_redis_are_skipped_not_errors() -> None:
+    polls = PollChats.connect("redis://127.0.0.1:1/0")
+
+    await polls.remember("5001", "-4201")
+
+    assert await polls.chat_of_latest("5001") is None
+    await polls.aclose()

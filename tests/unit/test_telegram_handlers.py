@@ -7,32 +7,28 @@ in-memory unit of work. What the bot did is read from the calls the fake recorde
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import pytest
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
-from telegram.ext import Application
+from telegram import Chat, Message, Update, User
 
-from bots.chat import Reply, build_router
-from bots.telegram.app import build_application
+from bots.chat import Reply
 from bots.telegram.handlers import APOLOGY, NOT_YOURS, STALE_BUTTON, send_reply
 from tests.fakes import FakeUnitOfWork
-from tests.fakes_servers.telegram import Call, FakeBotApi
-from tests.fakes_servers.telegram_offline import OfflineBotApi
 from tests.telegram_factories import (
-    make_callback_update,
+    BOT_USERNAME,
+    OfflineTelegram,
+    buttons,
     make_group_chat,
     make_message,
-    make_message_update,
     make_private_chat,
     make_user,
+    message_id,
+    offline_bot,
+    text_of,
 )
 
-TOKEN = "123456:ABC-offline-token"
-BOT_USERNAME = "QuestryaBot"
-API_URL = "https://api.telegram.org/bot"
 SENDS = ("sendMessage", "sendPhoto")
-ANSWERS = (*SENDS, "editMessageText", "answerCallbackQuery")
 NEXT_PAGE = "Next page ›"
 
 ALICE = make_user(501, "Alice", "alice")
@@ -40,69 +36,8 @@ BOB = make_user(502, "Bob", "bob")
 CLUB = make_group_chat(-100_777, "Backlog club")
 
 
-class OfflineTelegram:
-    """The bot's Application on the offline fake, and Telegram users acting on it."""
-
-    def __init__(self, api: FakeBotApi, application: Application) -> None:  # type: ignore[type-arg]
-        self.api = api
-        self.application = application
-        self.bot = application.bot
-
-    async def type(self, chat: Chat, user: User, text: str) -> list[Call]:
-        """`user` types `text` in `chat`; the calls the bot made in answer (besides getMe)."""
-        next_id = self.api.next_message_id(chat.id)
-        message = make_message(text, user=user, chat=chat, bot=self.bot, message_id=next_id)
-        self.api.receive(message.to_dict())
-        return await self.feed(make_message_update(message, self.bot))
-
-    async def press(self, chat: Chat, user: User, sent: Call, data: str) -> list[Call]:
-        """`user` presses the button carrying `data` under the message `sent` delivered, as the
-        chat shows it now."""
-        [shown] = [m for m in self.api.messages(chat.id) if m["message_id"] == message_id(sent)]
-        update = make_callback_update(
-            data, user=user, message=Message.de_json(shown, self.bot), bot=self.bot
-        )
-        assert update.callback_query is not None
-        self.api.open_callback_query(update.callback_query.id)
-        return await self.feed(update)
-
-    async def post(self, chat: Chat, text: str, data: str) -> Call:
-        """A message of the bot's own with one button (as a worker's push would be)."""
-        self.api.chats.setdefault(chat.id, chat.to_dict())
-        button = InlineKeyboardButton("Press", callback_data=data)
-        await self.bot.send_message(chat.id, text, reply_markup=InlineKeyboardMarkup([[button]]))
-        return self.api.calls_to("sendMessage")[-1]
-
-    async def feed(self, update: Update) -> list[Call]:
-        since = len(self.api.calls)
-        await self.application.process_update(update)
-        return [call for call in self.api.calls[since:] if call.method in ANSWERS]
-
-
-def message_id(call: Call) -> int:
-    return int(call.result["message_id"])
-
-
-def text_of(call: Call) -> str:
-    """What the chat shows: HTML parsed by the fake as Telegram parses it."""
-    return str(call.result.get("text", call.result.get("caption", "")))
-
-
-def buttons(call: Call) -> dict[str, str]:
-    keyboard = (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
-    return {button["text"]: button["callback_data"] for row in keyboard for button in row}
-
-
 def broken_storage() -> NoReturn:
     raise RuntimeError("the database is on fire")
-
-
-async def offline_bot(uow_factory: Any) -> AsyncIterator[OfflineTelegram]:
-    api = FakeBotApi(token=TOKEN, bot_username=BOT_USERNAME)
-    router = build_router(uow_factory)
-    application = build_application(TOKEN, API_URL, router, request=OfflineBotApi(api))
-    async with application:
-        yield OfflineTelegram(api, application)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Replies as Telegram HTML and inline keyboards, button data, and the bot's start-up settings:
-pure functions, no Bot needed."""
+"""Replies as Telegram HTML and inline keyboards, polls within Telegram's limits, button data,
+and the bot's start-up settings: pure functions, no Bot needed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ import click
 import pytest
 
 from bots.chat import Choice, Reply
+from bots.messages import Poll
 from bots.telegram.app import file_url_of
+from bots.telegram.handlers import fits_an_alert
+from bots.telegram.polls import NativePoll, fit, native_poll
 from bots.telegram.replies import ButtonPress, decode_button, encode_button, render
 from bots.telegram.runner import WEBHOOK_SECRET, webhook_secret
 from questrya.settings import Settings
@@ -80,6 +83,46 @@ def test_a_button_is_for_its_owner_or_for_anyone_when_shared() -> None:
     assert not ButtonPress("42", "/backlog").allows("43")
     assert ButtonPress("*", "/backlog").allows("43")
     assert encode_button("42", "/x " + "y" * 60) is None
+
+
+def test_a_poll_keeps_its_question_and_options_as_written() -> None:
+    poll = Poll("What shall we play tonight?", ("Hades", "<b>Tom</b> & Jerry"))
+    assert native_poll(poll) == NativePoll(poll.question, poll.options)
+
+
+def test_a_poll_keeps_within_telegrams_limits() -> None:
+    long_title = "Ö" * 150
+    poll = Poll("?" * 400, (long_title, *(f"Game {n}" for n in range(1, 15))))
+
+    native = native_poll(poll)
+
+    assert native is not None
+    assert len(native.question) == 300
+    assert native.options[0] == "Ö" * 99 + "…"
+    # Options past the twelfth are left out, so /vote N still names the Nth game.
+    assert native.options[1:] == tuple(f"Game {n}" for n in range(1, 12))
+
+
+def test_a_poll_of_fewer_than_two_options_is_no_poll() -> None:
+    assert native_poll(Poll("Tonight?", ("Hades",))) is None
+
+
+def test_lengths_are_counted_as_telegram_counts_them_in_utf_16() -> None:
+    assert fit("🎮" * 60, 100) == "🎮" * 49 + "…"  # each 🎮 is two UTF-16 code units
+    assert fit("🎮" * 50, 100) == "🎮" * 50
+
+
+@pytest.mark.parametrize(
+    ("reply", "alert"),
+    [
+        (Reply("You have no game called X.", refused=True), True),
+        (Reply("You have no game called X."), False),
+        (Reply("x" * 201, refused=True), False),
+        (Reply("Did you mean:", choices=(Choice("Hades", "/play #1"),), refused=True), False),
+    ],
+)
+def test_only_a_short_plain_refusal_fits_an_alert(reply: Reply, alert: bool) -> None:
+    assert fits_an_alert(reply) is alert
 
 
 @pytest.mark.parametrize(
