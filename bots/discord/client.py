@@ -46,6 +46,6 @@ class QuestryaBot(discord.Client):
         """A press on a Questrya button: run its command for the presser (see buttons.py)."""
         try:
             work = self.router.handle_text(speaker_of(interaction), command)
-            await answer_press(interaction, owner, command, work)
+            await answer_press(interaction, owner, work)
         except Exception as error:  # the one handler: logged, and the player told
             await report_failure(interaction, error)

@@ -2,14 +2,16 @@
 
 Each command turns its typed options into router `Arguments`; the router does the rest, and its
 command table gives each command's description. Titles autocomplete from the player's games
-(and, for /add, the catalog); platforms from the known ones; statuses are choices; ratings a
-1-10 range and titles 1-200 characters, which Discord checks before we see them.
+(and, for /add and /wish, the catalog); platforms from the known ones; statuses and on/off are
+choices; ratings and votes 1-10 ranges, hours 1-500 and titles 1-200 characters, which Discord
+checks before we see them. Every command is offered in servers and DMs alike: a group command
+in a DM, or /link in a server, gets the router's one-line answer, not a missing command.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -17,6 +19,7 @@ from discord import app_commands
 from bots.chat import ChatRouter
 from bots.discord.responses import answer_command, report_failure
 from bots.discord.speakers import speaker_of
+from bots.link_commands import LinkArguments
 from bots.next_commands import NextArguments
 from bots.parsing import Arguments
 from questrya.common.text import fold
@@ -29,8 +32,12 @@ STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in S
 Rating = app_commands.Range[int, 1, 10]
 TitleText = app_commands.Range[str, 1, Title.MAX_LENGTH]
 Page = app_commands.Range[int, 1, 100_000]
-Hours = app_commands.Range[int, 1, 1_000]
+Hours = app_commands.Range[int, 1, 500]  # what /next accepts
+Vote = app_commands.Range[int, 1, 10]  # a /tonight poll has at most ten games
+LinkCode = app_commands.Range[str, 1, 32]  # roomy: a mistyped code gets the router's answer
+OnOff = Literal["on", "off"]  # offered as two choices
 TITLE = "The game's title"
+PLATFORM = "Where you play it: PC, PlayStation 5, …"
 Choices = list[app_commands.Choice[str]]
 Runner = Callable[[discord.Interaction, str, Arguments], Awaitable[None]]
 Completer = Callable[[discord.Interaction, str], Coroutine[Any, Any, Choices]]
@@ -64,7 +71,7 @@ def register_commands(tree: app_commands.CommandTree[Any], router: ChatRouter) -
         await run(interaction, "help", Arguments())
 
     @tree.command(name="add", description=summary("add"))
-    @app_commands.describe(title=TITLE, platform="Where you play it: PC, PlayStation 5, …")
+    @app_commands.describe(title=TITLE, platform=PLATFORM)
     @app_commands.autocomplete(title=known_titles, platform=platforms)
     async def add(
         interaction: discord.Interaction, title: TitleText, platform: str | None = None
@@ -103,14 +110,57 @@ def register_commands(tree: app_commands.CommandTree[Any], router: ChatRouter) -
     async def stats(interaction: discord.Interaction) -> None:
         await run(interaction, "stats", Arguments())
 
-    if "next" in router.commands:
+    @tree.command(name="next", description=summary("next"))
+    @app_commands.describe(hours="How many hours you have (any, if left out)")
+    async def suggest_next(interaction: discord.Interaction, hours: Hours | None = None) -> None:
+        await run(interaction, "next", NextArguments(hours=hours))
 
-        @tree.command(name="next", description=summary("next"))
-        @app_commands.describe(hours="How many hours you have (any, if left out)")
-        async def suggest_next(
-            interaction: discord.Interaction, hours: Hours | None = None
-        ) -> None:
-            await run(interaction, "next", NextArguments(hours=hours))
+    @tree.command(name="wish", description=summary("wish"))
+    @app_commands.describe(title=TITLE, platform=PLATFORM)
+    @app_commands.autocomplete(title=known_titles, platform=platforms)
+    async def wish(
+        interaction: discord.Interaction, title: TitleText, platform: str | None = None
+    ) -> None:
+        await run(interaction, "wish", Arguments(title=title, platform=platform))
+
+    # -- in a server channel: the group's feed and what to play together ----------------------
+
+    @tree.command(name="feed", description=summary("feed"))
+    @app_commands.describe(turn="on: post sharing members' completions here; off: stop")
+    async def feed(interaction: discord.Interaction, turn: OnOff) -> None:
+        await run(interaction, "feed", Arguments(status=turn))
+
+    @tree.command(name="share", description=summary("share"))
+    @app_commands.describe(turn="on: your completions go to this channel's feed; off: not")
+    async def share(interaction: discord.Interaction, turn: OnOff) -> None:
+        await run(interaction, "share", Arguments(status=turn))
+
+    @tree.command(name="recommend", description=summary("recommend"))
+    @app_commands.describe(title=TITLE)
+    @app_commands.autocomplete(title=own_titles)
+    async def recommend(interaction: discord.Interaction, title: TitleText) -> None:
+        await run(interaction, "recommend", Arguments(title=title))
+
+    @tree.command(name="tonight", description=summary("tonight"))
+    async def tonight(interaction: discord.Interaction) -> None:
+        await run(interaction, "tonight", Arguments())
+
+    @tree.command(name="vote", description=summary("vote"))
+    @app_commands.describe(number="The number of a game in the latest /tonight list")
+    async def vote(interaction: discord.Interaction, number: Vote) -> None:
+        # The router reads a vote as typed, like `/vote 2`.
+        await run(interaction, "vote", Arguments(status=str(number)))
+
+    # -- in a DM: one backlog across platforms -------------------------------------------------
+
+    @tree.command(name="link", description=summary("link"))
+    @app_commands.describe(code="The code /link gave you on your other account")
+    async def link(interaction: discord.Interaction, code: LinkCode | None = None) -> None:
+        await run(interaction, "link", LinkArguments(code=code))
+
+    @tree.command(name="unlink", description=summary("unlink"))
+    async def unlink(interaction: discord.Interaction) -> None:
+        await run(interaction, "unlink", Arguments())
 
     @tree.error
     async def on_error(

@@ -15,20 +15,17 @@ from typing import Any
 import discord
 
 from bots.chat import Reply
-from bots.discord.replies import NO_MENTIONS, message_parts
+from bots.discord.replies import NO_MENTIONS, message_parts, poll_part
 from questrya.notifications.senders.discord import ANYONE
 
 DEFER_AFTER_SECONDS = 2.0
 APOLOGY = "Sorry, something went wrong on my side; it has been logged."
-# Completions are news for the channel, whatever else the reply says.
-PUBLIC_COMMANDS = frozenset({"done"})
+# Commands whose answer is usually news for the channel. Only a guess, for a slow answer's
+# "thinking" (shown before the reply exists): the reply itself says whether it is public, so a
+# refusal or a "did you mean" of these is still private.
+USUALLY_PUBLIC = frozenset({"done", "feed", "recommend", "tonight", "vote"})
 
 log = logging.getLogger(__name__)
-
-
-def is_public(command: str, reply: Reply | None = None) -> bool:
-    """Whether the answer is for the whole channel; personal ones are private in servers."""
-    return command in PUBLIC_COMMANDS or (reply is not None and reply.public)
 
 
 async def answer_command(
@@ -39,42 +36,45 @@ async def answer_command(
     if not await _finishes_in_time(task):
         await _answer_late(interaction, command, task)
         return
-    parts = message_parts(task.result(), str(interaction.user.id))
-    private = _is_private(interaction, command, task.result())
-    await interaction.response.send_message(**parts, ephemeral=private)
+    reply = task.result()
+    parts = message_parts(reply, str(interaction.user.id))
+    await interaction.response.send_message(**parts, ephemeral=_is_private(interaction, reply))
 
 
 async def _answer_late(
     interaction: discord.Interaction, command: str, task: asyncio.Future[Reply]
 ) -> None:
     """Defer, guessing who the reply is for (it is not here yet), then fill it in."""
-    owner, deferred_private = str(interaction.user.id), _is_private(interaction, command)
+    owner = str(interaction.user.id)
+    deferred_private = interaction.guild_id is not None and command not in USUALLY_PUBLIC
     await interaction.response.defer(ephemeral=deferred_private, thinking=True)
     reply = await task
-    if deferred_private == _is_private(interaction, command, reply):
-        await interaction.edit_original_response(**message_parts(reply, owner, editing=True))
+    if deferred_private == _is_private(interaction, reply):
+        parts = message_parts(reply, owner, editing=True) | poll_part(reply)
+        await interaction.edit_original_response(**parts)
         return
     # A wrong guess: a private "thinking" cannot turn public (nor the reverse); it makes way.
     await interaction.delete_original_response()
     await interaction.followup.send(**message_parts(reply, owner), ephemeral=not deferred_private)
 
 
-def _is_private(interaction: discord.Interaction, command: str, reply: Reply | None = None) -> bool:
-    return interaction.guild_id is not None and not is_public(command, reply)
+def _is_private(interaction: discord.Interaction, reply: Reply) -> bool:
+    """Personal answers are private in servers; public ones are for the whole channel."""
+    return interaction.guild_id is not None and not reply.public
 
 
 async def answer_press(
-    interaction: discord.Interaction, owner: str, command: str, work: Awaitable[Reply]
+    interaction: discord.Interaction, owner: str, work: Awaitable[Reply]
 ) -> None:
     """Answer a button press: the reply replaces the pressed message, except a public reply
-    to a private message (a new public one) and a press on a button for anyone in a server
-    (privately to the presser, so the message stays as the others see it)."""
+    to a private message or one with a poll (a new public one) and a press on a button for
+    anyone in a server (privately to the presser, so the message stays as the others see it)."""
     presser, task = str(interaction.user.id), asyncio.ensure_future(work)
     deferred = not await _finishes_in_time(task)
     if deferred:
         await interaction.response.defer()  # keeps the pressed message as it is meanwhile
     reply = await task
-    where = _where_to_answer(interaction, owner, is_public(_name_of(command), reply))
+    where = _where_to_answer(interaction, owner, reply)
     if where == "in place":
         await _replace_pressed(interaction, message_parts(reply, presser, editing=True), deferred)
     else:
@@ -100,12 +100,12 @@ async def _send_new(
         await interaction.response.send_message(**parts, ephemeral=private)
 
 
-def _where_to_answer(interaction: discord.Interaction, owner: str, public: bool) -> str:
+def _where_to_answer(interaction: discord.Interaction, owner: str, reply: Reply) -> str:
     """Edit the pressed message "in place", or answer in a new one "publicly"/"privately"."""
     pressed_private = interaction.message is not None and interaction.message.flags.ephemeral
-    if public and pressed_private:
-        return "publicly"
-    if owner == ANYONE and interaction.guild_id is not None and not public:
+    if reply.public and (pressed_private or reply.poll is not None):
+        return "publicly"  # a poll, too, needs a new message: none can be edited into one
+    if owner == ANYONE and interaction.guild_id is not None and not reply.public:
         return "privately"
     return "in place"
 
@@ -128,10 +128,6 @@ async def report_failure(interaction: discord.Interaction, error: BaseException)
 async def _finishes_in_time(task: asyncio.Future[Reply]) -> bool:
     done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER_SECONDS)
     return bool(done)
-
-
-def _name_of(command: str) -> str:
-    return command.removeprefix("/").split(maxsplit=1)[0].casefold()
 
 
 def _describe(interaction: discord.Interaction) -> str:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import redis
 from rq import Worker
+from rq.job import Job, JobStatus
 
 from tests.e2e.conftest import clean_environment
 from tests.e2e.telegram_harness import QuestryaProcesses
@@ -119,6 +120,19 @@ class DiscordBotUnderTest:
             )
 
         return await self.wait_until(f"a push to {channel['id']}", found, timeout)
+
+    async def finished_job(self, id_prefix: str) -> Job:
+        """The RQ job whose id starts with `id_prefix`, once a worker has finished it: what a
+        test waits for before it says that a job posted nothing."""
+        with contextlib.closing(redis.Redis.from_url(self.redis_url)) as connection:
+
+            def finished() -> Job | None:
+                keys: list[bytes] = connection.keys(f"rq:job:{id_prefix}*")  # type: ignore[assignment]
+                jobs = [Job.fetch(key.decode().removeprefix("rq:job:"), connection) for key in keys]
+                done = [job for job in jobs if job.get_status() == JobStatus.FINISHED]
+                return done[0] if done else None
+
+            return await self.wait_until(f"job {id_prefix}* finished", finished, PUSH_SECONDS)
 
     def pushes_to(self, channel: JSON) -> list[RestCall]:
         return [

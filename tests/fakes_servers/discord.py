@@ -292,6 +292,14 @@ class FakeDiscord(DiscordRest):
         self.channels[channel["id"]] = channel
         return channel
 
+    async def add_role(self, guild: shapes.GuildState, name: str, permissions: int) -> JSON:
+        """A new role of the server, below the bot's, announced to the bot as Discord does."""
+        made = shapes.role(self.snowflake(), name, permissions, len(guild.roles))
+        guild.roles.append(made)
+        event = {"guild_id": guild.id, "role": made}
+        await self.gateway.dispatch("GUILD_ROLE_CREATE", event, guild_id=guild.id)
+        return made
+
     def member(self, guild_id: str, player: JSON, role_ids: list[str] | None = None) -> JSON:
         self.users.setdefault(player["id"], player)
         added = self.guilds[guild_id].members[player["id"]] = shapes.member(player, role_ids or [])

@@ -5,11 +5,13 @@ Each handler takes the request's route parameters and JSON body and returns the 
 would, or raises ApiError with Discord's status, message and code. Interaction callbacks and
 followups follow Discord's rules: one callback per interaction, within `response_deadline`
 seconds; the first followup after a "thinking" defer replaces the loading message; component
-callbacks (type 6 and 7) act on the message the button is on.
+callbacks (type 6 and 7) act on the message the button is on. Polls come with new messages only
+(discord_polls.py), and with the edit that fills a deferred answer in.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from tests.fakes_servers.discord_gateway import (
     SentInteraction,
 )
 from tests.fakes_servers.discord_payloads import JSON, ApiError
+from tests.fakes_servers.discord_polls import check_poll, stored_poll
 
 PONG, MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE, CHOICES, MODAL = 1, 4, 5, 6, 7, 8, 9
 CALLBACKS_ALLOWED = {
@@ -172,7 +175,7 @@ class DiscordRest:
                 message["edited_timestamp"] = shapes.timestamp()
             return message
         if kind == MESSAGE:
-            shapes.check_message_body(data)
+            check_new_message(data)
         loading = data | {"flags": int(data.get("flags") or 0) | shapes.LOADING}
         message = self._interaction_message(interaction, data if kind == MESSAGE else loading)
         interaction.response_message_id = message["id"]
@@ -206,6 +209,7 @@ class DiscordRest:
             interaction_metadata=metadata,
         )  # fmt: skip
         message["flags"] = flags & (shapes.EPHEMERAL | shapes.LOADING)
+        add_poll(message, body)
         self._store(message, viewer=player["id"] if flags & shapes.EPHEMERAL else None)
         return message
 
@@ -217,11 +221,16 @@ class DiscordRest:
 
     def post_followup(self, route: Route) -> Answer:
         interaction = self._webhook_interaction(route)
-        shapes.check_message_body(route.body)
+        check_new_message(route.body)
         original = self._original(interaction)
+        filling = original is not None and bool(original["flags"] & shapes.LOADING)
+        if filling:
+            # Discord drops a poll from the followup that fills a "thinking" answer in (and
+            # finds the message empty if that was all): discord/discord-api-docs#7022.
+            shapes.check_message_body({k: v for k, v in route.body.items() if k != "poll"})
         interaction.webhook_writes += 1
         interaction.finish()
-        if original is not None and original["flags"] & shapes.LOADING:
+        if original is not None and filling:
             shapes.apply_edit(original, route.body, self.users)  # keeps the defer's flags
             return Answer(original if route.query.get("wait") in ("1", "true") else None)
         message = self._interaction_message(interaction, route.body)
@@ -234,6 +243,9 @@ class DiscordRest:
     def patch_original(self, route: Route) -> Answer:
         message = self._webhook_message(route)
         shapes.check_message_body(message | route.body)  # an edit may not empty the message
+        if message["flags"] & shapes.LOADING:
+            check_new_message(route.body)  # filling a deferred answer in: it may add a poll
+            add_poll(message, route.body)
         shapes.apply_edit(message, route.body, self.users)
         message["edited_timestamp"] = shapes.timestamp()
         interaction = self._webhook_interaction(route)
@@ -283,11 +295,12 @@ class DiscordRest:
     def post_message(self, route: Route) -> Answer:
         channel = self._reachable_channel(route.params["channel_id"])
         headers = self._take_message_turn(channel["id"])
-        shapes.check_message_body(route.body)
+        check_new_message(route.body)
         body = {k: v for k, v in route.body.items() if k != "flags"} | {
             "flags": int(route.body.get("flags") or 0) & ~shapes.EPHEMERAL
         }
         message = shapes.message(self.snowflake(), channel["id"], self.bot, body, users=self.users)
+        add_poll(message, body)
         self._store(message)
         return Answer(message, headers=headers)
 
@@ -368,3 +381,16 @@ def _check_choices(choices: Any) -> None:
                 ["data", "choices", index], "BASE_TYPE_BAD_LENGTH",
                 "Must be between 1 and 100 in length.",
             )  # fmt: skip
+
+
+def check_new_message(body: JSON) -> None:
+    """What Discord checks in the body of a new message, its poll included."""
+    shapes.check_message_body(body)
+    if body.get("poll") is not None:
+        check_poll(body["poll"])
+
+
+def add_poll(message: JSON, body: JSON) -> None:
+    """The poll a new message's (checked) body asks for, as Discord stores it."""
+    if body.get("poll") is not None:
+        message["poll"] = stored_poll(body["poll"], dt.datetime.now(dt.UTC))

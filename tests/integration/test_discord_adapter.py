@@ -1,6 +1,7 @@
 """The Discord adapter in this process, on the real discord.py client against the fake Discord:
 the paths the end-to-end tests cannot reach on demand (slow answers, bugs, public news after a
-private "thinking", buttons anyone may press), with the router on in-memory storage."""
+private "thinking", a slow poll, buttons anyone may press, someone else's buttons on a public
+message), with the router on in-memory storage."""
 
 from __future__ import annotations
 
@@ -17,16 +18,19 @@ import pytest_asyncio
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bots.chat import Reply, build_router
+from bots.chat import Choice, Reply, build_router
 from bots.discord import responses
+from bots.discord.buttons import NOT_YOURS
 from bots.discord.client import QuestryaBot
 from bots.discord.responses import APOLOGY, answer_command
+from bots.messages import Poll
 from questrya.common.values import ChatAddress
 from questrya.notifications.domain import Notification, Option
 from questrya.notifications.senders.discord import DiscordSender, use_discord_endpoints
 from tests.fakes import FakeUnitOfWork
 from tests.fakes_servers import discord_payloads as shapes
 from tests.fakes_servers.discord import FakeDiscord
+from tests.fakes_servers.discord_polls import answer_texts
 from tests.fakes_servers.discord_rest import DEFERRED_MESSAGE, DEFERRED_UPDATE, MESSAGE
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -43,8 +47,9 @@ class SlowUnitOfWork(FakeUnitOfWork):
 
 
 class BotWithTestCommands(QuestryaBot):
-    """Questrya's bot plus two commands only tests have: one whose reply is public news, one
-    that hits a bug. Both answer through the bot's own answer_command."""
+    """Questrya's bot plus commands only tests have: public news, a bug, a public message with
+    its player's buttons, a vote answered as /tonight's. All answer through the bot's own
+    answer_command."""
 
     async def setup_hook(self) -> None:
         async def news() -> Reply:
@@ -62,6 +67,25 @@ class BotWithTestCommands(QuestryaBot):
         @self.tree.command(name="boom", description="A bug")
         async def boom(interaction: discord.Interaction) -> None:
             await answer_command(interaction, "boom", bug())
+
+        async def offer(text: str, choices: tuple[Choice, ...]) -> Reply:
+            return Reply(text, choices=choices, public=True)
+
+        @self.tree.command(name="offer", description="Public, with the player's buttons")
+        async def offer_games(interaction: discord.Interaction) -> None:
+            choices = (Choice("Hades", "/stats"),)
+            await answer_command(interaction, "offer", offer("Pick one", choices))
+
+        async def vote() -> Reply:
+            await asyncio.sleep(STORAGE_DELAY["seconds"])
+            poll = Poll("What shall we play tonight?", ("Hades", "Celeste"))
+            return Reply(
+                "What shall we play tonight?\n1. Hades\n2. Celeste", poll=poll, public=True
+            )
+
+        @self.tree.command(name="evening", description="A vote, as /tonight's")
+        async def evening(interaction: discord.Interaction) -> None:
+            await answer_command(interaction, "tonight", vote())
 
         await super().setup_hook()
 
@@ -202,3 +226,35 @@ async def test_a_button_for_anyone_answers_the_presser_privately_in_a_server(
     assert answer["flags"] == shapes.EPHEMERAL
     assert answer["content"].startswith('You have no game called "Hades"')
     assert fake.messages[channel["id"]][pushed["id"]]["content"] == "Which one?"  # unchanged
+
+
+async def test_a_slow_vote_shows_its_thinking_publicly_then_the_poll(
+    fake: FakeDiscord, bot: QuestryaBot, slow: None
+) -> None:
+    player, channel = await in_server(fake, "Vic")
+
+    sent = await fake.run_command(player, channel, "evening")
+    message = await fake.settled(sent)
+
+    assert sent.response == {"type": DEFERRED_MESSAGE}  # a public "thinking"
+    assert answer_texts(message) == ["Hades", "Celeste"], fake.transcript()
+    assert message["content"].startswith("What shall we play tonight?\n1. Hades")
+    assert message["flags"] == 0
+    assert [m["id"] for m in fake.channel_messages(channel["id"])] == [message["id"]]
+
+
+async def test_someone_elses_button_on_a_public_message_is_refused_privately(
+    fake: FakeDiscord, bot: QuestryaBot
+) -> None:
+    ann, channel = await in_server(fake, "Ann")
+    ben = fake.user("Ben")
+    offered = await fake.settled(await fake.run_command(ann, channel, "offer"))
+
+    refused = await fake.settled(await fake.press(ben, offered, f"q|{ann['id']}|/stats"))
+    accepted = await fake.settled(await fake.press(ann, offered, f"q|{ann['id']}|/stats"))
+
+    assert offered["flags"] == 0  # the whole channel sees it, and its buttons
+    assert (refused["content"], refused["flags"]) == (NOT_YOURS, shapes.EPHEMERAL)
+    assert refused["id"] != offered["id"]
+    assert accepted["id"] == offered["id"]  # Ann's own press answers in place
+    assert accepted["content"] == "No games yet. Add one with /add Hades."

@@ -1,11 +1,14 @@
 """The fake Discord against the real, unmodified discord.py client, in this process: login,
-gateway, command sync, interactions and their callbacks, followups, channel messages, 429s."""
+gateway, command sync, interactions and their callbacks, followups, channel messages, polls,
+429s."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator, Mapping
+from typing import Literal
 
 import aiohttp
 import discord
@@ -17,6 +20,7 @@ from discord.http import Route
 
 from tests.fakes_servers import discord_payloads as shapes
 from tests.fakes_servers.discord import FakeDiscord
+from tests.fakes_servers.discord_polls import answer_texts
 from tests.fakes_servers.discord_rest import (
     CHOICES,
     DEFERRED_MESSAGE,
@@ -28,14 +32,15 @@ CHANNEL_MESSAGES = "POST /channels/{channel_id}/messages"
 
 
 class TinyBot(discord.Client):
-    """A bot with /echo (a button that edits its message), /slow (defers) and /pick
-    (autocomplete), registered and synced the usual way."""
+    """A bot with /echo (a button that edits its message), /slow (defers), /pick
+    (autocomplete) and /vote (a poll, three ways), registered and synced the usual way."""
 
     def __init__(self) -> None:
         # No servers at start: waiting 2 s for their GUILD_CREATEs would only slow the tests.
         super().__init__(intents=discord.Intents.default(), guild_ready_timeout=0.1)
         self.tree = app_commands.CommandTree(self)
         self.slow_done = asyncio.Event()
+        self.refusals: list[discord.HTTPException] = []
 
     async def setup_hook(self) -> None:
         tree = self.tree
@@ -68,11 +73,36 @@ class TinyBot(discord.Client):
         async def pick(interaction: discord.Interaction, title: str) -> None:
             await interaction.response.send_message(title)
 
+        @tree.command(description="Open a vote")
+        async def vote(
+            interaction: discord.Interaction,
+            how: Literal["at once", "deferred", "followup"] = "at once",
+        ) -> None:
+            if how == "at once":
+                await interaction.response.send_message("Tonight?", poll=tonight_poll())
+                return
+            await interaction.response.defer(thinking=True)
+            if how == "deferred":
+                await interaction.edit_original_response(content="Tonight?", poll=tonight_poll())
+                return
+            try:
+                await interaction.followup.send(poll=tonight_poll())
+            except discord.HTTPException as refused:
+                self.refusals.append(refused)
+                await interaction.followup.send("no poll")
+
         await tree.sync()
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type is discord.InteractionType.component:
             await interaction.response.edit_message(content="pressed", view=None)
+
+
+def tonight_poll(*answers: str) -> discord.Poll:
+    poll = discord.Poll("What shall we play?", dt.timedelta(hours=4))
+    for answer in answers or ("Hades", "Celeste"):
+        poll.add_answer(text=answer)
+    return poll
 
 
 @pytest.fixture
@@ -105,7 +135,7 @@ async def test_login_identify_ready_and_command_sync(fake: FakeDiscord, bot: Tin
     assert identify["d"]["token"] == fake.token
     assert identify["d"]["intents"] == discord.Intents.default().value
     assert session.intents & shapes.PRIVILEGED_INTENTS == 0
-    assert [c["name"] for c in fake.commands[None]] == ["echo", "slow", "pick"]
+    assert [c["name"] for c in fake.commands[None]] == ["echo", "slow", "pick", "vote"]
     assert all(call.authorized for call in fake.calls)
 
 
@@ -270,3 +300,70 @@ async def test_a_dropped_connection_is_resumed_and_missed_events_replayed(
     assert [resume["d"]["session_id"] for resume in resumes] == [session.session_id]
     assert fake.gateway.live_sessions == [session]  # the same session, not a new IDENTIFY
     assert missed.response_type == MESSAGE  # dispatched while away, replayed on RESUME
+
+
+# -- polls ---------------------------------------------------------------------------------------
+
+
+async def test_a_poll_in_a_channel_message_is_stored_as_discord_stores_it(
+    fake: FakeDiscord, bot: TinyBot
+) -> None:
+    guild = await fake.add_guild("Club", owner=fake.user("Alice"))
+    channel = bot.get_partial_messageable(int(guild.channels[0]["id"]))
+
+    sent = await channel.send(poll=tonight_poll())
+
+    [call] = fake.calls_to(CHANNEL_MESSAGES)
+    assert call.body["poll"]["duration"] == 4
+    [stored] = fake.channel_messages(guild.channels[0]["id"])
+    assert [a["answer_id"] for a in stored["poll"]["answers"]] == [1, 2]
+    assert answer_texts(stored) == ["Hades", "Celeste"]
+    assert stored["poll"]["allow_multiselect"] is False
+    # discord.py reads the stored poll back: the shapes agree.
+    assert sent.poll is not None
+    assert (sent.poll.question, [a.text for a in sent.poll.answers]) == (
+        "What shall we play?",
+        ["Hades", "Celeste"],
+    )
+    assert sent.poll.duration == dt.timedelta(hours=4)
+
+
+async def test_a_poll_discord_would_refuse_is_refused(fake: FakeDiscord, bot: TinyBot) -> None:
+    guild = await fake.add_guild("Club", owner=fake.user("Alice"))
+    channel = bot.get_partial_messageable(int(guild.channels[0]["id"]))
+
+    with pytest.raises(discord.HTTPException) as refused:
+        await channel.send(poll=tonight_poll("Hades", "x" * 56))
+
+    assert (refused.value.status, refused.value.code) == (400, 50035)
+    assert "between 1 and 55" in refused.value.text
+    assert fake.channel_messages(guild.channels[0]["id"]) == []
+
+
+@pytest.mark.parametrize("how", ["at once", "deferred"])
+async def test_an_interactions_answer_can_open_a_poll(
+    fake: FakeDiscord, bot: TinyBot, how: str
+) -> None:
+    alice = fake.user("Alice")
+    guild = await fake.add_guild("Club", owner=alice)
+
+    sent = await fake.run_command(alice, guild.channels[0], "vote", {"how": how})
+    message = await fake.settled(sent)
+
+    assert (message["content"], answer_texts(message)) == ("Tonight?", ["Hades", "Celeste"])
+    assert message["flags"] == 0
+
+
+async def test_a_followup_filling_a_deferred_answer_drops_its_poll_as_discord_does(
+    fake: FakeDiscord, bot: TinyBot
+) -> None:
+    alice = fake.user("Alice")
+    channel = fake.dm_channel(alice)
+
+    message = await fake.settled(
+        await fake.run_command(alice, channel, "vote", {"how": "followup"})
+    )
+
+    [refused] = bot.refusals
+    assert (refused.status, refused.code) == (400, 50006)  # a poll alone: an empty message
+    assert (message["content"], message.get("poll")) == ("no poll", None)

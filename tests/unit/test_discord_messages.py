@@ -11,7 +11,8 @@ from discord.http import handle_message_parameters
 from bots.chat import Choice, Reply
 from bots.discord.buttons import CommandButton
 from bots.discord.commands import platforms
-from bots.discord.replies import message_parts
+from bots.discord.replies import message_parts, native_poll
+from bots.messages import Poll
 from questrya.common.values import ChatAddress
 from questrya.notifications.domain import Notification, Option
 from questrya.notifications.senders.discord import (
@@ -121,3 +122,36 @@ async def test_platforms_autocomplete_by_name_or_alias() -> None:
     assert [choice.value for choice in by_name][:2] == ["PlayStation", "PlayStation 2"]
     assert len(by_name) <= 25
     assert [choice.value for choice in by_alias] == ["PlayStation 5"]
+
+
+def test_a_vote_is_a_native_poll_one_answer_each_for_the_evening() -> None:
+    poll = Poll("What shall we play tonight?", ("Hades", "Celeste"))
+    reply = Reply("What shall we play tonight?\n1. Hades\n2. Celeste", poll=poll, public=True)
+
+    sent = payload(message_parts(reply, "1001"))
+
+    assert sent["content"] == "What shall we play tonight?\n1. Hades\n2. Celeste"
+    assert sent["poll"] == {
+        "question": {"text": "What shall we play tonight?"},
+        "answers": [{"poll_media": {"text": "Hades"}}, {"poll_media": {"text": "Celeste"}}],
+        "allow_multiselect": False, "duration": 4.0, "layout_type": 1,
+    }  # fmt: skip
+    assert sent["allowed_mentions"] == {"parse": []}
+
+
+def test_a_poll_keeps_within_discords_limits() -> None:
+    options = tuple(f"Game {number} " + "x" * 60 for number in range(1, 13))
+
+    native = native_poll(Poll("?" * 400, options))
+
+    assert native is not None
+    assert len(native.question) == 300
+    assert len(native.answers) == 10  # the first ten: /vote's numbers still match
+    assert all(len(answer.text) == 55 for answer in native.answers)
+    assert native.answers[0].text.startswith("Game 1 ")
+
+
+def test_an_edit_carries_no_poll() -> None:
+    reply = Reply("Vote", poll=Poll("Tonight?", ("Hades", "Celeste")), public=True)
+
+    assert "poll" not in message_parts(reply, "1001", editing=True)
