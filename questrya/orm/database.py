@@ -24,6 +24,8 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
 )
 
+SQLITE_POOL_TIMEOUT_SECONDS = 60
+
 # Any fixed number: every process upgrading the same PostgreSQL database waits on it.
 _POSTGRES_MIGRATION_LOCK = 7_216_531
 
@@ -59,7 +61,12 @@ def alembic_config() -> Config:
 
 def _create_sqlite_engine(url: str) -> AsyncEngine:
     _create_parent_directory(url)
-    engine = _create_async_engine(url)
+    # SQLite has one writer at a time. One connection per process makes this process's
+    # transactions queue in the pool, in order, instead of each polling the file lock with
+    # growing sleeps (busy_timeout); other processes still wait on the lock.
+    engine = _create_async_engine(
+        url, pool_size=1, max_overflow=0, pool_timeout=SQLITE_POOL_TIMEOUT_SECONDS
+    )
     event.listen(engine.sync_engine, "connect", _prepare_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
     return engine
