@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import logging
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from questrya.common.clock import Clock, utc_now
@@ -76,8 +78,19 @@ class UnitOfWork(abc.ABC):
         self._committed = True
         queued = await queue_jobs(self._job_queue, jobs)
         if queued:
-            await self.outbox.remove(queued)
+            await self._clear_from_outbox(queued)
+
+    async def _clear_from_outbox(self, job_ids: list[str]) -> None:
+        """Forget the records of jobs now queued. The use case has succeeded by now, so a
+        failure here (the database restarting, the SQLite lock not coming in time) is only
+        logged: the relay finds those jobs queued already and clears their records."""
+        try:
+            await self.outbox.remove(job_ids)
             await self._commit()
+        except SQLAlchemyError as error:
+            log.warning("%d queued job(s) left in the outbox: %s", len(job_ids), error)
+            with contextlib.suppress(SQLAlchemyError):
+                await self.rollback()
 
     @abc.abstractmethod
     async def rollback(self) -> None: ...

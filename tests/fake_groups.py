@@ -67,3 +67,12 @@ class FakeGroupRepository(GroupRepository):
     async def save_vote(self, poll: GroupPoll, player_id: int, *, on: datetime) -> None:
         stored = next(p for p in self.polls if p.id == poll.id)
         stored.votes[player_id] = poll.votes[player_id]
+
+    async def move_chat(self, old: ChatAddress, new: ChatAddress) -> None:
+        group = self.groups.pop(old, None)
+        if group is not None:
+            group.address = new
+            self.groups[new] = group
+        for poll in self.polls:
+            if poll.address == old:
+                poll.address = new

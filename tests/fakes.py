@@ -107,6 +107,11 @@ class FakeGameRepository(GameRepository):
         played = [g for g in self._mine(player_id) if g.started_at or g.completed_at]
         return copy.deepcopy(max(played, key=_last_played_at, default=None))
 
+    async def move_added_in(self, old: ChatAddress, new: ChatAddress) -> None:
+        for game in self.rows.values():
+            if game.added_in == old:
+                game.added_in = new
+
     async def list_for_players(
         self, player_ids: Collection[int], statuses: Collection[GameStatus]
     ) -> list[Game]:

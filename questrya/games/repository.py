@@ -11,7 +11,18 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, delete, func, insert, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,6 +93,10 @@ class GameRepository(abc.ABC):
     @abc.abstractmethod
     async def get_last_played(self, player_id: int) -> Game | None:
         """The player's game most recently started or completed, or None if none ever was."""
+
+    @abc.abstractmethod
+    async def move_added_in(self, old: ChatAddress, new: ChatAddress) -> None:
+        """Games added in the chat `old` were added in `new` (the chat changed its address)."""
 
     @abc.abstractmethod
     async def list_for_players(
@@ -234,6 +249,16 @@ class SqlGameRepository(GameRepository):
             .limit(1)
         )
         return None if row is None else _to_domain(row)
+
+    async def move_added_in(self, old: ChatAddress, new: ChatAddress) -> None:
+        await self._session.execute(
+            update(GameRow)
+            .where(
+                GameRow.added_in_platform == old.platform,
+                GameRow.added_in_chat_id == old.chat_id,
+            )
+            .values(added_in_platform=new.platform, added_in_chat_id=new.chat_id)
+        )
 
     async def list_for_players(
         self, player_ids: Collection[int], statuses: Collection[GameStatus]

@@ -114,6 +114,13 @@ async def list_with_statuses(
     return [_read(game) for game in games]
 
 
+async def move_chat(*, uow: UnitOfWork, old: ChatAddress, new: ChatAddress) -> None:
+    """Games added in the chat `old` now belong to the chat `new`, for the messages they push."""
+    async with uow:
+        await uow.games.move_added_in(old, new)
+        await uow.commit()
+
+
 async def list_for_players(
     *, uow: UnitOfWork, player_ids: Collection[int], statuses: Collection[GameStatus]
 ) -> list[GameRead]:

@@ -45,6 +45,11 @@ class GroupRepository(abc.ABC):
         account takes its platform's groups with it (one account per platform per player)."""
 
     @abc.abstractmethod
+    async def move_chat(self, old: ChatAddress, new: ChatAddress) -> None:
+        """The group now lives at `new` (a Telegram group became a supergroup): its feed
+        switch, members and polls go with it."""
+
+    @abc.abstractmethod
     async def add_poll(self, poll: GroupPoll) -> GroupPoll:
         """Store a new poll and give it its id."""
 
@@ -129,6 +134,14 @@ class SqlGroupRepository(GroupRepository):
         )
         rows = await self._session.execute(query)
         return [ChatAddress(platform, chat_id) for platform, chat_id in rows]
+
+    async def move_chat(self, old: ChatAddress, new: ChatAddress) -> None:
+        for table in (GroupFeedRow, GroupMemberRow, GroupPollRow):
+            await self._session.execute(
+                update(table)
+                .where(table.platform == old.platform, table.chat_id == old.chat_id)
+                .values(platform=new.platform, chat_id=new.chat_id)
+            )
 
     async def add_poll(self, poll: GroupPoll) -> GroupPoll:
         row = GroupPollRow(

@@ -93,6 +93,15 @@ async def feeds_shared_by(*, uow: UnitOfWork, player_id: int) -> list[ChatAddres
         return await uow.groups.feeds_shared_by(player_id)
 
 
+async def move_chat(*, uow_factory: UnitOfWorkFactory, old: ChatAddress, new: ChatAddress) -> None:
+    """A chat changed its address (a Telegram group became a supergroup): its group settings,
+    members and polls, and the games added there, follow it. Safe to repeat."""
+    async with uow_factory() as uow:
+        await uow.groups.move_chat(old, new)
+        await uow.commit()
+    await game_service.move_chat(uow=uow_factory(), old=old, new=new)
+
+
 async def announce_completion(
     *, uow_factory: UnitOfWorkFactory, game_id: int, completed_at: str
 ) -> int:

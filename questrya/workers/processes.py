@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import redis
 from rq import Worker
 from rq_scheduler import Scheduler
 from sqlalchemy.orm import configure_mappers
@@ -24,6 +27,8 @@ from questrya.workers.schedules import register_schedules
 
 STOP_TIMEOUT_SECONDS = 15
 MAINTENANCE_SECONDS = 60
+SCHEDULER_INTERVAL_SECONDS = 10
+RECONNECT_SECONDS = 5  # between the scheduler's tries to reach Redis again
 JOB_MODULES = (
     "questrya.workers.tasks.groups",
     "questrya.workers.tasks.metadata",
@@ -32,6 +37,8 @@ JOB_MODULES = (
     "questrya.workers.tasks.outbox",
     "questrya.workers.tasks.releases",
 )
+
+log = logging.getLogger(__name__)
 
 
 def run_worker(redis_url: str, queues: Sequence[str] = ALL_QUEUES, *, burst: bool = False) -> None:
@@ -59,10 +66,24 @@ def preload_jobs() -> None:
 
 
 def run_scheduler(redis_url: str, settings: Settings, *, burst: bool = False) -> None:
-    """Register the recurring jobs, then move due jobs onto their queues until stopped."""
-    scheduler = Scheduler(connection=connect(redis_url), interval=10)
-    register_schedules(scheduler, nightly_at=settings.nightly_refresh_time)
-    scheduler.run(burst=burst)
+    """Register the recurring jobs, then move due jobs onto their queues until stopped.
+
+    rq-scheduler's loop ends when it loses Redis; it is started again (registering anew) once
+    Redis answers, so the outbox relay, the way back from an outage, goes on being scheduled.
+    """
+    connection = connect(redis_url)
+    while True:
+        scheduler = Scheduler(connection=connection, interval=SCHEDULER_INTERVAL_SECONDS)
+        try:
+            register_schedules(scheduler, nightly_at=settings.nightly_refresh_time)
+            scheduler.run(burst=burst)
+            return
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            log.warning("Redis unreachable (%s); trying in %d s", error, RECONNECT_SECONDS)
+            # rq-scheduler's signal handlers need Redis to stop; while it is away, stop plainly.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            time.sleep(RECONNECT_SECONDS)
 
 
 @contextlib.contextmanager

@@ -49,7 +49,8 @@ class RqJobQueue:
         self.queued_ids: list[str] = []  # what this process asked for, for the console to await
 
     def enqueue(self, job: JobRequest) -> None:
-        """Queue `job` once per job id; raise JobQueueUnavailable if Redis cannot be reached."""
+        """Queue `job` once per job id; raise JobQueueUnavailable if Redis cannot be reached
+        or refuses the job (out of memory, a read-only replica): it stays in the outbox."""
         queue = Queue(job.queue, connection=self._connection)
         try:
             queue.enqueue(
@@ -61,6 +62,6 @@ class RqJobQueue:
             )
         except DuplicateJobError:
             pass  # a job with this id exists already: asking twice queues it once
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            raise JobQueueUnavailable(f"Redis unreachable, {job.job_id} not queued") from error
+        except redis.RedisError as error:
+            raise JobQueueUnavailable(f"{job.job_id} not queued: {type(error).__name__}") from error
         self.queued_ids.append(job.job_id)

@@ -330,3 +330,22 @@ async def test_merging_members_moves_their_votes_and_keeps_one_per_poll(
     assert work is not None
     assert friends.votes == {player_id: 0}  # the kept player's own vote stays
     assert work.votes == {player_id: 1}
+
+
+async def test_a_group_that_moves_takes_its_feed_members_and_polls_along(
+    session_factory: SessionFactory, player_id: int
+) -> None:
+    supergroup = ChatAddress("telegram", "-1009876543210")
+    await save_group(session_factory, TELEGRAM_GROUP, feed_enabled=True, members={player_id: True})
+    async with groups_in(session_factory) as groups:
+        poll = await groups.add_poll(a_poll(TELEGRAM_GROUP, player_id, "Hades", "Tunic"))
+        await groups.move_chat(TELEGRAM_GROUP, supergroup)
+
+    moved = await get(session_factory, supergroup)
+    assert (moved.feed_enabled, moved.shares_of(player_id)) == (True, True)
+    assert (await get(session_factory, TELEGRAM_GROUP)).members == {}
+    moved_poll = await latest(session_factory, supergroup)
+    assert moved_poll is not None
+    assert moved_poll.id == poll.id
+    async with groups_in(session_factory) as groups:
+        assert await groups.feeds_shared_by(player_id) == [supergroup]

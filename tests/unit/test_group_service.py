@@ -531,3 +531,15 @@ async def test_a_vote_goes_to_the_latest_poll_of_its_own_group(
     assert [poll.votes for poll in uow.committed_polls] == [{}, {players.bob: 2}]
     with pytest.raises(NoPoll):
         await group_service.vote(uow=uow, address=WORK, player_id=players.bob, number=1)
+
+
+async def test_a_chat_that_moves_takes_its_group_and_games_along() -> None:
+    uow = FakeUnitOfWork()
+    old, new = ChatAddress("telegram", "-100"), ChatAddress("telegram", "-1009")
+    game = await game_service.add_to_backlog(uow=uow, player_id=1, title="Hades", added_in=old)
+    await group_service.note_presence(uow=uow, address=old, player_id=1)
+
+    await group_service.move_chat(uow_factory=lambda: uow, old=old, new=new)
+
+    assert uow.committed_games[game.id].added_in == new
+    assert set(uow.committed_groups) == {new}
