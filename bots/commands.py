@@ -83,7 +83,6 @@ async def pause(context: Context, arguments: Arguments) -> Reply:
 
 
 async def done(context: Context, arguments: Arguments) -> Reply:
-    arguments = await _title_with_trailing_number(context, arguments)
     game = await game_service.mark_completed(
         uow=context.uow_factory(),
         player_id=context.player_id,
@@ -132,18 +131,6 @@ async def identify(context: Context, arguments: Arguments) -> Reply:
         source_id=arguments.source_id,
     )
     return Reply(f"Got it: looking up the details of {game.title}.")
-
-
-async def _title_with_trailing_number(context: Context, arguments: Arguments) -> Arguments:
-    """`/done Portal 2`: a number that ends one of the player's titles is not a rating."""
-    if arguments.rating is None or not isinstance(arguments.rating, str):
-        return arguments
-    whole = f"{arguments.title} {arguments.rating}"
-    if await game_service.has_title(
-        uow=context.uow_factory(), player_id=context.player_id, title=whole
-    ):
-        return Arguments(title=whole)
-    return arguments
 
 
 @functools.cache

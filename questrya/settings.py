@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = "0.0.0.0"  # noqa: S104 - a webhook must accept outside calls
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
     telegram_webhook_secret: SecretStr | None = None
+    # Messages a second the bot sends overall: Telegram's limit; 0 for no limit of its own.
+    telegram_max_rate: float = Field(default=30.0, ge=0)
     discord_token: SecretStr | None = None
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None

@@ -70,6 +70,15 @@ class Title:
         folded = fold(cleaned) or cleaned.casefold()
         object.__setattr__(self, "folded", folded[: self.MAX_LENGTH])
 
+    @classmethod
+    def from_stored(cls, text: str, folded: str) -> Title:
+        """A title read back from storage, where it was kept cleaned and folded: a list of
+        thousands of games is not cleaned and folded again on every read."""
+        title = object.__new__(cls)
+        object.__setattr__(title, "text", text)
+        object.__setattr__(title, "folded", folded)
+        return title
+
     def __str__(self) -> str:
         return self.text
 

@@ -361,7 +361,7 @@ def _to_domain(row: GameRow) -> Game:
     return Game(
         id=row.id,
         player_id=row.player_id,
-        title=Title(row.title),
+        title=Title.from_stored(row.title, row.title_folded),
         added_at=row.added_at,
         platform=None if row.platform is None else Platform(row.platform),
         status=GameStatus(row.status),

@@ -13,6 +13,7 @@ from questrya.common.errors import (
     GameNotFound,
     GameRef,
     InvalidRating,
+    InvalidTitle,
     UnknownStatus,
 )
 from questrya.common.jobs import METADATA_QUEUE, JobRequest, job_id
@@ -193,12 +194,6 @@ async def suggest_titles(
     return sorted(t for t in titles.values() if wanted in fold(t))[:limit]
 
 
-async def has_title(*, uow: UnitOfWork, player_id: int, title: str) -> bool:
-    """Whether the player has a game whose title is exactly `title` (folded)."""
-    async with uow:
-        return await uow.games.get_by_title(player_id, Title(title).folded) is not None
-
-
 async def start_playing(
     *, uow: UnitOfWork, player_id: int, title: str, clock: Clock = utc_now
 ) -> GameRead:
@@ -225,10 +220,15 @@ async def mark_completed(
     rating: RatingInput = None,
     clock: Clock = utc_now,
 ) -> GameRead:
-    """Mark a game completed, optionally rating it."""
-    game_rating = _parse_rating(rating)
+    """Mark a game completed, optionally rating it. A typed number that ends one of the
+    player's titles ("/done Portal 2") is part of the title, not a rating."""
     async with uow:
-        game = await _find(uow, player_id, title)
+        game = await _title_ending_in(uow, player_id, title, rating)
+        if game is None:
+            game_rating = _parse_rating(rating)
+            game = await _find(uow, player_id, title)
+        else:
+            game_rating = None
         game.mark_completed(on=clock(), rating=game_rating)
         uow.enqueue_after_commit(completion_announcement_job(game))
         return await _save(uow, game)
@@ -325,6 +325,19 @@ async def _save(uow: UnitOfWork, game: Game) -> GameRead:
     await uow.games.save(game)
     await uow.commit()
     return _read(game)
+
+
+async def _title_ending_in(
+    uow: UnitOfWork, player_id: int, title: str, rating: RatingInput
+) -> Game | None:
+    """The player's game titled `title` followed by the typed `rating`, if there is one."""
+    if not isinstance(rating, str):
+        return None
+    try:
+        whole = Title(f"{title} {rating}")
+    except InvalidTitle:
+        return None
+    return await uow.games.get_by_title(player_id, whole.folded)
 
 
 def _parse_rating(rating: RatingInput) -> GameRating | None:

@@ -206,7 +206,10 @@ async def test_stats_count_statuses_and_ratings(uow: FakeUnitOfWork) -> None:
     assert (numbers.rated_count, numbers.average_rating, numbers.completed_this_year) == (2, 7.5, 2)
 
 
-async def test_has_title_is_exact_after_folding(uow: FakeUnitOfWork) -> None:
-    await add(uow, "Portal 2")
-    assert await service.has_title(uow=uow, player_id=ALICE, title="portal 2")
-    assert not await service.has_title(uow=uow, player_id=ALICE, title="portal")
+async def test_a_typed_number_that_ends_a_title_is_part_of_it(uow: FakeUnitOfWork) -> None:
+    portal_2 = await add(uow, "Portal 2")
+    await add(uow, "Portal")
+    done = await service.mark_completed(uow=uow, player_id=ALICE, title="portal", rating="2")
+    assert (done.id, done.rating) == (portal_2, None)
+    rated = await service.mark_completed(uow=uow, player_id=ALICE, title="Portal", rating="9")
+    assert (rated.title, rated.rating) == ("Portal", 9)

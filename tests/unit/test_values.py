@@ -102,3 +102,10 @@ def test_status_parse_accepts_names_and_aliases() -> None:
 def test_unknown_status_lists_the_statuses() -> None:
     with pytest.raises(UnknownStatus, match="wishlist, backlog, playing"):
         GameStatus.parse("beaten-ish")
+
+
+def test_a_stored_title_is_taken_as_it_was_stored() -> None:
+    typed = Title("  Pokémon:\u200b Red ")
+    stored = Title.from_stored(typed.text, typed.folded)
+    assert (stored.text, stored.folded) == ("Pokémon: Red", "pokemon red")
+    assert stored == typed
