@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import redis
 from rq.job import Job, JobStatus
-from rq.registry import ScheduledJobRegistry
 
 from questrya.common.jobs import METADATA_QUEUE
 from questrya.workers.queues import RETRY_ATTEMPTS, RETRY_INTERVALS_SECONDS
@@ -27,6 +26,7 @@ from tests.faults.conftest import (
     inbox_ids,
     query,
     rawg_settings,
+    retries_of,
     run_burst_worker,
     searches,
 )
@@ -38,7 +38,7 @@ def assert_failure_recorded_and_retry_scheduled(connection: redis.Redis) -> None
     job = Job.fetch(HADES_JOB_ID, connection=connection)
     assert job.get_status() == JobStatus.SCHEDULED
     assert job.retries_left == RETRY_ATTEMPTS - 1
-    retries = ScheduledJobRegistry(METADATA_QUEUE, connection=connection)
+    retries = retries_of(METADATA_QUEUE, connection)
     assert retries.get_job_ids() == [HADES_JOB_ID]
     wait = retries.get_scheduled_time(HADES_JOB_ID) - datetime.now(UTC)
     assert timedelta(0) < wait <= timedelta(seconds=RETRY_INTERVALS_SECONDS[0])
@@ -62,7 +62,7 @@ async def test_a_failed_lookup_is_retried_and_tells_the_player_once(
     assert inbox_ids(redis_connection) == []
 
     # Stands in for waiting out the 10 s retry interval (see the module docstring).
-    ScheduledJobRegistry(METADATA_QUEUE, connection=redis_connection).requeue(HADES_JOB_ID)
+    retries_of(METADATA_QUEUE, redis_connection).requeue(HADES_JOB_ID)
     await run_burst_worker(tmp_path, redis_url, **rawg_settings(fake_rawg))
 
     assert searches(fake_rawg) == 2

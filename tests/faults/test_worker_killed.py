@@ -8,33 +8,33 @@ one with rq's defaults); the test runs rq's own clean-up as of that moment inste
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
 import redis
 from rq import Worker
 from rq.job import Job, JobStatus
-from rq.registry import FinishedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from rq.registry import FinishedJobRegistry, StartedJobRegistry
 
 from questrya.common.jobs import METADATA_QUEUE
 from questrya.workers.queues import RETRY_ATTEMPTS
-from tests.e2e.conftest import clean_environment
 from tests.fakes_servers.rawg import FakeRawg
 from tests.faults.conftest import (
     HADES_FACTS_LINE,
     HADES_JOB_ID,
     add_game_in_console,
     assert_told_once,
+    kill_session,
+    live_processes,
     query,
     rawg_settings,
+    retries_of,
     run_burst_worker,
     searches,
+    start_worker,
     wait_until,
 )
 
@@ -45,44 +45,6 @@ pytestmark = [
 ]
 
 WORKER_START_SECONDS = 30
-
-
-def start_worker(data_dir: Path, redis_url: str, **settings: str) -> subprocess.Popen[bytes]:
-    """`questrya worker` in its own session, so one killpg takes it and its scheduler child."""
-    with (data_dir / "worker.log").open("ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "questrya.cli", "worker"],
-            env=clean_environment(data_dir, QUESTRYA_REDIS_URL=redis_url, **settings),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-class ProcessStatus(NamedTuple):
-    state: str
-    parent: int
-    group: int
-    session: int
-
-
-def process_status(pid: int) -> ProcessStatus | None:
-    """What /proc says of a process, or None once it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    # The command name in parentheses may hold spaces; the fields after it do not.
-    state, parent, group, session = stat.rpartition(")")[2].split()[:4]
-    return ProcessStatus(state, int(parent), int(group), int(session))
-
-
-def live_processes() -> dict[int, ProcessStatus]:
-    """Every process on the machine that is neither gone nor a zombie, by pid."""
-    pids = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
-    statuses = {pid: process_status(pid) for pid in pids}
-    return {pid: status for pid, status in statuses.items() if status and status.state != "Z"}
 
 
 def work_horse_of(worker_pid: int) -> int:
@@ -107,20 +69,14 @@ def kill_worker_and_horse(worker: subprocess.Popen[bytes], horse_pid: int) -> No
     worker.wait(timeout=10)
 
 
-def kill_session(session_id: int) -> None:
-    """SIGKILL whatever is left of a session: the worker, its scheduler, its horse."""
-    for pid, status in live_processes().items():
-        if status.session == session_id:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-
-
 def expire_dead_heartbeat(connection: redis.Redis) -> None:
     """Run rq's clean-up of started jobs as of the moment the dead worker's heartbeat expires."""
     started = StartedJobRegistry(METADATA_QUEUE, connection=connection)
     started.cleanup()  # now: the heartbeat is still valid, so the job still counts as running
     assert Job.fetch(HADES_JOB_ID, connection=connection).get_status() == JobStatus.STARTED
-    entries = connection.zrange(started.key, 0, -1, withscores=True)
+    entries: list[tuple[bytes, float]] = connection.zrange(  # type: ignore[assignment]
+        started.key, 0, -1, withscores=True
+    )
     assert [entry.decode().partition(":")[0] for entry, _ in entries] == [HADES_JOB_ID]
     heartbeat_expiry = entries[0][1]
     started.cleanup(timestamp=heartbeat_expiry)
@@ -159,7 +115,7 @@ async def test_a_job_whose_worker_was_killed_runs_again_and_tells_the_player_onc
     # The retry is due in 10 s, but a worker started within a minute of the crash finds the dead
     # scheduler's lock and starts no scheduler before its next maintenance pass (10 min in rq's
     # defaults); rq's registry API moves the retry onto its queue now instead.
-    ScheduledJobRegistry(METADATA_QUEUE, connection=redis_connection).requeue(HADES_JOB_ID)
+    retries_of(METADATA_QUEUE, redis_connection).requeue(HADES_JOB_ID)
     await run_burst_worker(tmp_path, redis_url, **rawg_settings(fake_rawg))
 
     assert searches(fake_rawg) == 2  # the hung one, then the new worker's own
