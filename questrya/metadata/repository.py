@@ -123,19 +123,24 @@ class SqlFactsRepository(FactsRepository):
         if not scores:
             return 0
         before = await self._scores_of(scores)
-        changes = [
-            {"facts_id": i, "refreshed_on": refreshed_on, "old_score": before[i], "new_score": new}
-            for i, new in scores.items()
-            if i in before and before[i] != new
-        ]
-        # On the session's connection, as Core: one executemany each, not the ORM's bulk paths.
+        changed = {i: new for i, new in scores.items() if i in before and before[i] != new}
+        # Most nights change few scores: one statement marks the batch refreshed, and only the
+        # changed rows are written one by one (as Core, an executemany, not the ORM's bulk path).
         connection = await self._session.connection()
         await connection.execute(
-            _SET_SCORE, [_score_values(i, new, refreshed_on) for i, new in scores.items()]
+            update(GameFactsRow)
+            .where(GameFactsRow.id.in_(sorted(scores)))
+            .values(refreshed_on=refreshed_on, updated_at=func.now())
         )
-        if changes:
-            await connection.execute(insert(ScoreChangeRow), changes)
-        return len(changes)
+        if changed:
+            await connection.execute(
+                _SET_SCORE, [{"b_id": i, "b_score": new} for i, new in changed.items()]
+            )
+            await connection.execute(
+                insert(ScoreChangeRow),
+                [_change(i, before[i], new, refreshed_on) for i, new in changed.items()],
+            )
+        return len(changed)
 
     async def _scores_of(self, facts_ids: Collection[int]) -> dict[int, int | None]:
         rows = await self._session.execute(
@@ -153,14 +158,12 @@ def _not_refreshed_on(day: date) -> ColumnElement[bool]:
 _SET_SCORE = (
     update(GameFactsRow)
     .where(GameFactsRow.id == bindparam("b_id"))
-    .values(
-        critic_score=bindparam("b_score"), refreshed_on=bindparam("b_day"), updated_at=func.now()
-    )
+    .values(critic_score=bindparam("b_score"))
 )
 
 
-def _score_values(facts_id: int, score: int | None, day: date) -> dict[str, object]:
-    return {"b_id": facts_id, "b_score": score, "b_day": day}
+def _change(facts_id: int, old: int | None, new: int | None, day: date) -> dict[str, object]:
+    return {"facts_id": facts_id, "refreshed_on": day, "old_score": old, "new_score": new}
 
 
 _KEY_COLUMNS = frozenset({"source", "source_id"})

@@ -166,21 +166,23 @@ async def test_list_for_refresh_skips_what_was_refreshed_that_night(
     assert due == [(never, "never"), (last_night, "last-night")]
 
 
-async def test_update_scores_sets_scores_in_one_statement(
+async def test_update_scores_marks_the_batch_at_once_and_writes_only_changed_scores(
     session_factory: SessionFactory, engine: AsyncEngine
 ) -> None:
-    scored, cleared, untouched = await store(
+    scored, cleared, same, untouched = await store(
         session_factory,
         some_facts("scored", critic_score=50),
         some_facts("cleared", critic_score=60),
+        some_facts("same", critic_score=65),
         some_facts("untouched", critic_score=70),
     )
     updates = record_updates(engine)
 
     async with facts_in(session_factory) as repository:
-        await repository.update_scores({scored: 91, cleared: None}, refreshed_on=NIGHT)
+        await repository.update_scores({scored: 91, cleared: None, same: 65}, refreshed_on=NIGHT)
 
-    assert [(count, many) for _, count, many in updates] == [(2, True)], "one executemany"
+    # One statement marks the batch refreshed; one executemany writes the two changed scores.
+    assert [(count, many) for _, count, many in updates] == [(1, False), (2, True)]
     async with facts_in(session_factory) as repository:
         scores = [(await repository.get(n)) for n in (scored, cleared, untouched)]
         due = await repository.list_for_refresh(
