@@ -20,6 +20,7 @@ from sqlalchemy.orm import configure_mappers
 
 from questrya.common.jobs import ALL_QUEUES
 from questrya.metadata.providers.offline import catalog_titles
+from questrya.notifications.senders.factory import preload_senders
 from questrya.settings import Settings
 from questrya.workers.queues import connect
 from questrya.workers.runtime import worker_engine, worker_settings
@@ -61,6 +62,7 @@ def preload_jobs() -> None:
         importlib.import_module(module)
     catalog_titles()
     settings = worker_settings()
+    preload_senders(settings)
     worker_engine(settings.effective_database_url)
     configure_mappers()  # else each work horse configures the ORM mappers on its first query
 
