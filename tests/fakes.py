@@ -292,6 +292,9 @@ class FakeNotificationRepository(NotificationRepository):
     async def disable(self, address: ChatAddress, *, reason: str, on: datetime) -> None:
         self.disabled_chats.setdefault(address, reason)
 
+    async def enable(self, address: ChatAddress) -> bool:
+        return self.disabled_chats.pop(address, None) is not None
+
 
 class FakeOutboxRepository(OutboxRepository):
     def __init__(self, rows: dict[str, tuple[JobRequest, datetime]]) -> None:

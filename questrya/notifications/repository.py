@@ -6,7 +6,7 @@ import abc
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questrya.common.values import ChatAddress
@@ -34,6 +34,10 @@ class NotificationRepository(abc.ABC):
     @abc.abstractmethod
     async def disable(self, address: ChatAddress, *, reason: str, on: datetime) -> None:
         """Stop deliveries to this chat; idempotent."""
+
+    @abc.abstractmethod
+    async def enable(self, address: ChatAddress) -> bool:
+        """Deliver to this chat again (the bot is back in it); whether it was disabled."""
 
 
 class SqlNotificationRepository(NotificationRepository):
@@ -84,6 +88,15 @@ class SqlNotificationRepository(NotificationRepository):
                 index_elements=[DisabledChatRow.platform, DisabledChatRow.chat_id]
             )
         )
+
+    async def enable(self, address: ChatAddress) -> bool:
+        result = await self._session.execute(
+            delete(DisabledChatRow).where(
+                DisabledChatRow.platform == address.platform,
+                DisabledChatRow.chat_id == address.chat_id,
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
 
 
 def _fit_reason(reason: str | None) -> str | None:

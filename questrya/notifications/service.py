@@ -45,6 +45,17 @@ async def notify(
     return notification_id
 
 
+async def enable_chat(*, uow: UnitOfWork, address: ChatAddress) -> bool:
+    """The bot is back in a chat it was removed or blocked from: deliver there again.
+    Return whether the chat had been disabled."""
+    async with uow:
+        was_disabled = await uow.notifications.enable(address)
+        await uow.commit()
+    if was_disabled:
+        log.info("deliveries to %s %s enabled again", address.platform, address.chat_id)
+    return was_disabled
+
+
 def delivery_job(notification_id: int) -> JobRequest:
     return JobRequest(
         function=DELIVER_JOB,

@@ -177,6 +177,16 @@ async def test_a_chat_is_enabled_until_disabled(session_factory: SessionFactory)
         assert not await repository.is_disabled(ChatAddress("discord", GROUP.chat_id))
 
 
+async def test_a_disabled_chat_can_be_enabled_again(session_factory: SessionFactory) -> None:
+    async with notifications_in(session_factory) as repository:
+        await repository.disable(GROUP, reason="bot was kicked", on=CREATED)
+    async with notifications_in(session_factory) as repository:
+        assert await repository.enable(GROUP)
+        assert not await repository.enable(DM)
+    async with notifications_in(session_factory) as repository:
+        assert not await repository.is_disabled(GROUP)
+
+
 async def test_disable_is_idempotent(session_factory: SessionFactory) -> None:
     async with notifications_in(session_factory) as repository:
         await repository.disable(GROUP, reason="bot was kicked", on=CREATED)

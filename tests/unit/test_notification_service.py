@@ -70,6 +70,17 @@ async def test_a_gone_chat_is_disabled_and_never_retried(
     assert sender.sent == []
 
 
+async def test_a_chat_enabled_again_gets_new_messages(
+    uow: FakeUnitOfWork, sender: RecordingSender
+) -> None:
+    sender.gone = True
+    await deliver(uow, sender, await notify(uow, "event-1"))
+    sender.gone = False
+    assert await service.enable_chat(uow=uow, address=CHAT)
+    assert await deliver(uow, sender, await notify(uow, "event-2")) == "sent"
+    assert not await service.enable_chat(uow=uow, address=CHAT)
+
+
 async def test_a_platform_without_sender_is_retried_later(uow: FakeUnitOfWork) -> None:
     notification_id = await notify(uow)
     with pytest.raises(DeliveryFailed):
