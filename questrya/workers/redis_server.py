@@ -139,7 +139,10 @@ class EmbeddedRedis:
             "--unixsocketperm", "700",
             "--dir", str(self.data_dir),
             "--save", "60", "1",  # one word each: redis 6.2 ignores a quoted "60 1"
-            "--appendonly", "no",
+            # Queued jobs live only here once the outbox has let them go: the append-only
+            # file keeps them through a crash, losing at most the last second.
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
             "--daemonize", "no",
             "--logfile", str(self.data_dir / LOG_NAME),
         ]  # fmt: skip

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -86,8 +89,26 @@ def test_snapshots_into_the_data_dir_on_stop(tmp_path: Path) -> None:
         assert connect(restarted_url).get("backlog") == b"Hades"
 
 
+def test_keeps_what_it_was_told_through_a_crash(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path)
+    client = connect(server.start())
+    assert client.config_get("appendonly") == {"appendonly": "yes"}
+    client.set("queued", "fetch-metadata-1")
+    client.execute_command("BGREWRITEAOF")  # on disk now, not a second from now
+    while client.info("persistence")["aof_rewrite_in_progress"]:
+        time.sleep(0.01)
+    os.kill(client.info("server")["process_id"], signal.SIGKILL)
+    server.stop()
+
+    with EmbeddedRedis(tmp_path) as restarted_url:
+        assert connect(restarted_url).get("queued") == b"fetch-metadata-1"
+
+
 def test_failed_start_shows_the_log(tmp_path: Path) -> None:
-    (tmp_path / "dump.rdb").write_bytes(b"REDIS0009 not a snapshot")
+    # A corrupt append-only file, where Redis 6 (one file) and Redis 7 (a manifest) read it.
+    (tmp_path / "appendonly.aof").write_bytes(b"*not an append-only file")
+    (tmp_path / "appendonlydir").mkdir()
+    (tmp_path / "appendonlydir" / "appendonly.aof.manifest").write_bytes(b"not a manifest")
 
     with pytest.raises(RedisServerError, match=r"did not start(.|\n)*redis\.log"):
         EmbeddedRedis(tmp_path).start()
