@@ -7,8 +7,6 @@ import importlib
 import logging
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -22,11 +20,11 @@ from questrya.common.jobs import ALL_QUEUES
 from questrya.metadata.providers.offline import catalog_titles
 from questrya.notifications.senders.factory import preload_senders
 from questrya.settings import Settings
+from questrya.workers.children import Children
 from questrya.workers.queues import connect
 from questrya.workers.runtime import worker_engine, worker_settings
 from questrya.workers.schedules import register_schedules
 
-STOP_TIMEOUT_SECONDS = 15
 MAINTENANCE_SECONDS = 60
 SCHEDULER_INTERVAL_SECONDS = 10
 RECONNECT_SECONDS = 5  # between the scheduler's tries to reach Redis again
@@ -92,31 +90,13 @@ def run_scheduler(redis_url: str, settings: Settings, *, burst: bool = False) ->
 def background_services(
     redis_url: str, log_dir: Path, commands: Sequence[str] = ("worker", "scheduler")
 ) -> Iterator[None]:
-    """`questrya COMMAND` for each of `commands` as a child process, stopped gracefully on
-    exit; each logs to its own file in `log_dir`."""
-    environment = {**os.environ, "QUESTRYA_REDIS_URL": redis_url}
-    children = [_spawn([command], environment, log_dir) for command in commands]
+    """`questrya COMMAND` for each of `commands` as a child process, restarted if it dies and
+    stopped gracefully on exit; each logs to its own file in `log_dir`."""
+    children = Children(commands, {**os.environ, "QUESTRYA_REDIS_URL": redis_url}, log_dir)
     try:
         yield
     finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            _wait_or_kill(child)
-
-
-def _spawn(
-    arguments: list[str], environment: dict[str, str], log_dir: Path
-) -> subprocess.Popen[bytes]:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    with (log_dir / f"{arguments[0]}.log").open("ab") as log:
-        return subprocess.Popen(  # noqa: S603 - our own command, no shell
-            [sys.executable, "-m", "questrya.cli", *arguments],
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        children.stop()
 
 
 def wait_for_stop_signal() -> None:
@@ -125,11 +105,3 @@ def wait_for_stop_signal() -> None:
     # Blocked first, so the signal waits for sigwait instead of killing the process outright.
     signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     signal.sigwait(stop_signals)
-
-
-def _wait_or_kill(child: subprocess.Popen[bytes]) -> None:
-    try:
-        child.wait(timeout=STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
