@@ -184,10 +184,19 @@ def _title_command(
     return command
 
 
+def _squeezed(text: str) -> str:
+    """Folded without spaces: "playstation5" finds "PlayStation 5"."""
+    return fold(text).replace(" ", "")
+
+
+# Folded once: the platform autocomplete runs on every keystroke.
+SQUEEZED_PLATFORMS = tuple((_squeezed(p.value), p.value) for p in Platform)
+
+
 async def platforms(interaction: discord.Interaction, typed: str) -> Choices:
     """The known platforms whose name contains what was typed, canonical names first."""
-    wanted = fold(typed).replace(" ", "")
-    names = [p.value for p in Platform if wanted in fold(p.value).replace(" ", "")]
+    wanted = _squeezed(typed)
+    names = [name for squeezed, name in SQUEEZED_PLATFORMS if wanted in squeezed]
     if not names and (found := Platform.lookup(typed)) is not None:
         names = [found.value]  # an alias: "ps5", "switch"
     return _choices(names)

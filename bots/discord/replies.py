@@ -71,6 +71,8 @@ def choices_view(choices: tuple[Choice, ...], owner: str) -> discord.ui.View | N
     The buttons are dynamic items: discord.py routes a press by its custom id alone, so the
     bot keeps nothing per message, and presses work after a restart or on another instance.
     """
+    if not choices:
+        return None  # most replies: no View to build (each one is a few objects and a future)
     view = discord.ui.View(timeout=None)
     for choice in choices:
         if custom_id(owner, choice.command) is not None:

@@ -211,7 +211,7 @@ class FakeDiscord(DiscordRest):
         if call.response is None:
             return web.Response(status=204 if call.status == 200 else call.status, headers=headers)
         # Exactly "application/json", as Discord sends it: discord.py compares the whole header.
-        body = json.dumps(call.response).encode()
+        body = shapes.to_json(call.response).encode()
         return web.Response(
             body=body, status=call.status, headers=headers, content_type="application/json"
         )
@@ -357,6 +357,7 @@ class FakeDiscord(DiscordRest):
         if message is not None:
             sent.payload["message"] = message
         self.interactions[sent.id] = sent
+        self.interactions_by_token[sent.token] = sent
         delivered = await self.gateway.dispatch(
             "INTERACTION_CREATE", sent.payload, guild_id=channel.get("guild_id")
         )

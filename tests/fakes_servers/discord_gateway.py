@@ -238,11 +238,14 @@ class FakeGateway:
         frame = {"t": None, "s": None, "op": payload["op"], "d": None} | payload
         if conn is None:
             return
-        async with conn.lock:  # one at a time: a zlib stream must go out in order
+        # One at a time: a zlib stream must go out in the order it was compressed, and
+        # sequence numbers in order. (aiohttp may hand a large frame to a task when the bot
+        # negotiated permessage-deflate, as discord.py does, so a later one could overtake it.)
+        async with conn.lock:
             if conn.ws.closed:
                 return
             self.frames.append(GatewayFrame("sent", frame, time.monotonic()))
-            text = json.dumps(frame)
+            text = shapes.to_json(frame)
             try:
                 if conn.compressor is None:
                     await conn.ws.send_str(text)

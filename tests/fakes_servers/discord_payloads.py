@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import re
 import time
 from collections.abc import Mapping
@@ -33,6 +34,10 @@ CHAT_INPUT, SUB_COMMAND, SUB_COMMAND_GROUP = 1, 1, 2
 STRING, INTEGER, BOOLEAN, NUMBER = 3, 4, 5, 10
 NAME = re.compile(r"[-_'\w]{1,32}")
 MENTION = re.compile(r"<@!?(\d+)>")
+EVERYONE_MENTION = re.compile(r"@(everyone|here)\b")
+# Compact, as Discord writes it; one encoder for every frame and response (json.dumps with
+# options would build a new one each call).
+to_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class ApiError(Exception):
@@ -240,7 +245,7 @@ def apply_edit(data: JSON, body: JSON, users: Mapping[str, JSON] | None = None) 
             if uid in known and ("users" in parse or uid in allowed_users)
         ]  # fmt: skip
         data["mention_everyone"] = "everyone" in parse and bool(
-            re.search(r"@(everyone|here)\b", data["content"] or "")
+            EVERYONE_MENTION.search(data["content"] or "")
         )
     return data
 

@@ -75,6 +75,7 @@ class DiscordRest:
         self.ephemeral_viewer: dict[str, str] = {}  # message id -> the one user who sees it
         self.commands: dict[str | None, list[JSON]] = {}
         self.interactions: dict[str, SentInteraction] = {}
+        self.interactions_by_token: dict[str, SentInteraction] = {}  # webhook routes name tokens
         self.unreachable: dict[str, tuple[int, str, int]] = {}  # channel id -> error
         self.response_deadline = 3.0
         self.message_limit = message_limit
@@ -261,10 +262,10 @@ class DiscordRest:
     def _webhook_interaction(self, route: Route) -> SentInteraction:
         if route.params["application_id"] != self.application_id:
             raise ApiError(*shapes.UNKNOWN_WEBHOOK)
-        found = [i for i in self.interactions.values() if i.token == route.params["token"]]
-        if not found or found[0].response_type is None:
+        found = self.interactions_by_token.get(route.params["token"])
+        if found is None or found.response_type is None:
             raise ApiError(*shapes.UNKNOWN_WEBHOOK)
-        return found[0]
+        return found
 
     def _webhook_message(self, route: Route) -> JSON:
         interaction = self._webhook_interaction(route)

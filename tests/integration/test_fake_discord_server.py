@@ -279,6 +279,40 @@ async def test_unreachable_channels_answer_403_and_404(fake: FakeDiscord, bot: T
     assert (forbidden.value.code, not_found.value.code) == (50001, 10003)
 
 
+async def test_a_zlib_stream_gateway_carries_many_dispatches_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with FakeDiscord(compress_gateway=True) as compressed:
+        monkeypatch.setattr(Route, "BASE", compressed.api_url)
+        monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(compressed.gateway_url))
+        client = TinyBot()
+        running = asyncio.create_task(client.start(compressed.token))
+        try:
+            await asyncio.wait_for(client.wait_until_ready(), 10)
+            [session] = compressed.gateway.live_sessions
+            alice = compressed.user("Alice")
+            channel = compressed.dm_channel(alice)
+            texts = [f"hi {n}" for n in range(30)]
+            sent = await asyncio.gather(
+                *(compressed.run_command(alice, channel, "echo", {"text": t}) for t in texts)
+            )
+            answered = [await compressed.answered(interaction) for interaction in sent]
+            assert session.conn is not None
+            assert session.conn.compressor is not None  # discord.py asked for zlib-stream
+        finally:
+            await client.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+
+    # One stream, never broken: a frame out of order would have made discord.py reconnect.
+    received = [
+        frame.payload["op"] for frame in compressed.gateway.frames if frame.direction == "received"
+    ]
+    assert received.count(2) == 1  # one IDENTIFY
+    assert 6 not in received  # and no RESUME
+    assert [i.response["data"]["content"] for i in answered if i.response] == texts
+
+
 async def test_a_wrong_token_cannot_log_in(fake: FakeDiscord) -> None:
     client = discord.Client(intents=discord.Intents.none())
     with pytest.raises(discord.LoginFailure):

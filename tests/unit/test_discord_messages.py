@@ -109,6 +109,13 @@ async def test_reply_buttons_are_the_players_own_and_paging_ones_grey() -> None:
     }  # fmt: skip
 
 
+async def test_a_reply_without_choices_has_no_buttons() -> None:
+    parts = message_parts(Reply("Added Hades to your backlog."), "1001")
+
+    assert "view" not in parts
+    assert "components" not in payload(parts)
+
+
 async def test_an_edit_clears_what_the_new_reply_lacks() -> None:
     sent = payload(message_parts(Reply("Page 2"), "1001", editing=True))
 
@@ -122,6 +129,14 @@ async def test_platforms_autocomplete_by_name_or_alias() -> None:
     assert [choice.value for choice in by_name][:2] == ["PlayStation", "PlayStation 2"]
     assert len(by_name) <= 25
     assert [choice.value for choice in by_alias] == ["PlayStation 5"]
+
+
+async def test_platforms_autocomplete_ignores_spaces_case_and_accents() -> None:
+    squeezed = await platforms(None, "playstation5")  # type: ignore[arg-type]
+    spaced = await platforms(None, "Xbox  Séries")  # type: ignore[arg-type]
+
+    assert [choice.value for choice in squeezed] == ["PlayStation 5"]
+    assert [choice.value for choice in spaced] == ["Xbox Series X|S"]
 
 
 def test_a_vote_is_a_native_poll_one_answer_each_for_the_evening() -> None:
