@@ -12,6 +12,7 @@ from types import ModuleType
 
 from bench import (
     bench_backlog,
+    bench_concurrency,
     bench_discord,
     bench_memory,
     bench_nightly_refresh,
@@ -30,6 +31,7 @@ BENCHMARKS = (
     bench_worker,
     bench_nightly_refresh,
     bench_memory,
+    bench_concurrency,
 )
 FAILED = "FAILED:"
 # The budget for all of them together, on 2 cores.

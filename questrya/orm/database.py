@@ -67,6 +67,11 @@ def _create_sqlite_engine(url: str) -> AsyncEngine:
     engine = _create_async_engine(
         url, pool_size=1, max_overflow=0, pool_timeout=SQLITE_POOL_TIMEOUT_SECONDS
     )
+    return configure_sqlite(engine)
+
+
+def configure_sqlite(engine: AsyncEngine) -> AsyncEngine:
+    """Set up every connection of a SQLite engine (pragmas) and its transactions (IMMEDIATE)."""
     event.listen(engine.sync_engine, "connect", _prepare_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
     return engine

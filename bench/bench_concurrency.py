@@ -1,0 +1,145 @@
+"""Players at once on SQLite: the slowest path the other benchmarks found, before and after its
+fix, measured in the same run.
+
+The Discord benchmark (100 players at once) showed callbacks at p95 ~2 s, and profiles showed
+the bot waiting, not working. With a pool of several connections, each of this process's
+transactions waited for SQLite's write lock (every transaction begins IMMEDIATE) in SQLite's
+busy handler, which sleeps between tries, up to 100 ms at a time, so the lock often sat free.
+The fix gives the SQLite engine one connection: this process's transactions queue in the pool,
+in order, and the next starts as soon as the last ends. Both engines run the same commands
+here: 100 players, each command typed by all of them at once, through the real router.
+
+Run alone: .venv/bin/python -m bench.bench_concurrency
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bench.common import BenchResult, Ratio, format_count, format_millis, percentile, print_result
+from bots.chat import build_router
+from bots.messages import Speaker
+from questrya.orm.database import (
+    configure_sqlite,
+    create_engine,
+    create_session_factory,
+    upgrade_database,
+)
+from questrya.unit_of_work import SqlUnitOfWork
+from tests.fakes import RecordingJobQueue
+
+PLAYERS = 100
+ROUNDS = 3
+SCRIPT = ("/add Hades", "/add Celeste", "/backlog", "/play Hades", "/done Hades 9", "/backlog all")
+# Set here: the fix must give half again as many commands a second at this concurrency.
+SPEED_UP_GOAL = 1.5
+AFTER = "one connection (now)"
+BEFORE = "pool of 5 + 10 (before)"
+
+
+@dataclass(frozen=True)
+class Figures:
+    engine: str
+    commands: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def per_second(self) -> float:
+        return self.commands / self.seconds
+
+
+def run() -> BenchResult:
+    with tempfile.TemporaryDirectory(prefix="qc-") as name:
+        figures = asyncio.run(_measure_both(Path(name)))
+    return build_result(figures)
+
+
+async def _measure_both(directory: Path) -> list[Figures]:
+    results: list[Figures] = []
+    for round_number in range(ROUNDS):  # in turn, so a busy moment hits both alike
+        for label, make in ((BEFORE, _pooled_engine), (AFTER, create_engine)):
+            url = f"sqlite+aiosqlite:///{directory / f'{round_number}-{len(results)}.db'}"
+            await upgrade_database(url)
+            engine = make(url)
+            try:
+                results.append(await _players_at_once(label, engine))
+            finally:
+                await engine.dispose()
+    return results
+
+
+def _pooled_engine(url: str) -> AsyncEngine:
+    """The engine as it was: SQLAlchemy's default pool for aiosqlite files."""
+    return configure_sqlite(create_async_engine(url, pool_size=5, max_overflow=10))
+
+
+async def _players_at_once(label: str, engine: AsyncEngine) -> Figures:
+    sessions, jobs = create_session_factory(engine), RecordingJobQueue()
+    router = build_router(lambda: SqlUnitOfWork(sessions, jobs))
+    speakers = [Speaker("console", f"p{n}", f"P{n}", f"user:p{n}") for n in range(PLAYERS)]
+    latencies: list[float] = []
+
+    async def say(speaker: Speaker, text: str) -> None:
+        start = time.perf_counter()
+        await router.handle_text(speaker, text)
+        latencies.append(time.perf_counter() - start)
+
+    began = time.perf_counter()
+    for text in SCRIPT:
+        await asyncio.gather(*(say(speaker, text) for speaker in speakers))
+    return Figures(label, len(latencies), time.perf_counter() - began, latencies)
+
+
+def build_result(figures: list[Figures]) -> BenchResult:
+    before, after = _best(figures, BEFORE), _best(figures, AFTER)
+    speed_up = after.per_second / before.per_second
+    return BenchResult(
+        title=f"{PLAYERS} players at once on SQLite: the pool fix, before and after",
+        module="bench.bench_concurrency",
+        headers=["engine", "commands", "commands/s", "p50 (ms)", "p95 (ms)", "p99 (ms)"],
+        rows=[_row(before), _row(after)],
+        ratios=[
+            Ratio(
+                "commands/s, one connection ÷ pool of 5 + 10",
+                speed_up,
+                f">= {SPEED_UP_GOAL:g} (set here)",
+                speed_up >= SPEED_UP_GOAL,
+            )
+        ],
+        notes=[
+            f"Each of {len(SCRIPT)} commands is typed by all {PLAYERS} players at once "
+            f"({', '.join(SCRIPT)}), through bots.chat's router on SqlUnitOfWork; jobs are "
+            "recorded, not queued.",
+            f"Best of {ROUNDS} rounds for each engine, the two run in turn on fresh databases.",
+            "Found with pyinstrument on bench_discord's load; see this module's docstring.",
+        ],
+    )
+
+
+def _best(figures: list[Figures], engine: str) -> Figures:
+    return max((f for f in figures if f.engine == engine), key=lambda f: f.per_second)
+
+
+def _row(figures: Figures) -> list[str]:
+    latencies = figures.latencies
+    return [
+        figures.engine,
+        format_count(figures.commands),
+        f"{figures.per_second:.0f}",
+        *(format_millis(percentile(latencies, q)) for q in (0.5, 0.95, 0.99)),
+    ]
+
+
+def main() -> None:
+    print_result(run())
+
+
+if __name__ == "__main__":
+    main()
