@@ -51,7 +51,7 @@ RUN_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
 POLL_SECONDS = 0.02
 LOG_TAIL_CHARACTERS = 2_000
-# Set by the issue that will speed the Telegram bot up.
+# The issue's goal (issue 7).
 RATIO_GOAL = 0.6
 # Set here: the fake server (this process) must be idle most of the time the echo bot works, or
 # the echo bot's rate would be the fake's, not PTB's.
@@ -241,6 +241,9 @@ def _environment(
                 f"{ENV_PREFIX}DATA_DIR": str(run_dir),
                 f"{ENV_PREFIX}REDIS_URL": redis_url,
                 f"{ENV_PREFIX}METADATA_PROVIDER": "offline",
+                # The fake has no flood limit and the echo bot no limiter: with Telegram's 30
+                # messages/s, this would measure the limiter rather than the bot (see notes).
+                f"{ENV_PREFIX}TELEGRAM_MAX_RATE": "0",
             }
         yield environment
 
@@ -360,7 +363,7 @@ def build_result(figures: Sequence[RunFigures]) -> BenchResult:
             Ratio(
                 "questrya updates/s ÷ echo bot updates/s (best runs)",
                 ratio,
-                f">= {RATIO_GOAL} (later issue)",
+                f">= {RATIO_GOAL}",
                 ratio >= RATIO_GOAL,
             ),
             Ratio(
@@ -402,17 +405,22 @@ def _notes() -> list[str]:
         " is queued at once; updates/s = updates ÷ (time of the last reply recorded by the fake"
         " − time the first getUpdates returned updates).",
         f"Each bot runs {RUNS_PER_BOT} times, alternating with the other, and its better run"
-        " counts. `questrya telegram` runs as in production: AIORateLimiter, INFO logging to"
-        " stderr (to a file here). The echo bot is PTB's defaults (no rate limiter, no logging"
-        " set up); both handle updates one at a time (PTB's default) and long-poll with PTB's"
-        " defaults.",
+        " counts. `questrya telegram` runs as in production (INFO logging to a file, handled"
+        " updates noted in Redis, updates confirmed to the fake only once handled, up to 16"
+        " updates at once, one chat's in order) but for QUESTRYA_TELEGRAM_MAX_RATE=0: no"
+        " overall send limit of its own. That is the fair comparison: the fake enforces no flood"
+        " limit and the echo bot has no limiter, and with the default (Telegram's 30 messages"
+        " a second) the figure would be the limiter's 30/s, whatever the bot costs. Against"
+        " Telegram the same limit binds both bots.",
+        "The echo bot is PTB's defaults: no rate limiter, no logging set up, updates handled one"
+        " at a time; both long-poll with PTB's defaults. Handling several chats at once gains"
+        " little here (the fake answers over the loopback in well under a millisecond, so"
+        " Questrya is bound by its CPU); against Telegram, tens of milliseconds away, it is what"
+        " keeps the bot from waiting on each reply in turn.",
         "The raw HTTP loop (bench/echo_bot.py --raw-http: getUpdates, then one sendMessage per"
         " update, over httpx, no PTB) runs once: the fake server's ceiling for this traffic. The"
         " fake caps a long poll at 1 s, which never applies here: updates are pending, so every"
         " getUpdates returns at once.",
-        "`questrya telegram` sends through PTB's AIORateLimiter, which keeps Telegram's limit of"
-        " about 30 messages a second overall: its rate here cannot go much above 30 updates/s,"
-        " whatever its handlers cost. The echo bots have no limiter.",
         "Failed replies: refused by the fake, or the bot's apology for an error.",
     ]
 

@@ -99,6 +99,18 @@ def make_message_update(message: Message, bot: Bot) -> Update:
     return bound(Update(next(_update_ids), message=message), bot)
 
 
+def make_chat_moved_updates(old: Chat, new: Chat, *, by: User, bot: Bot) -> tuple[Update, Update]:
+    """The two notices Telegram sends when the group `old` becomes the supergroup `new`: a
+    service message in the old group naming the new id, then one in the supergroup naming the
+    old."""
+    moved_to = Message(1_000, DATE, old, from_user=by, migrate_to_chat_id=new.id)
+    moved_from = Message(1, DATE, new, from_user=by, migrate_from_chat_id=old.id)
+    return (
+        make_message_update(bound(moved_to, bot), bot),
+        make_message_update(bound(moved_from, bot), bot),
+    )
+
+
 def make_callback_update(data: str, *, user: User, message: Message, bot: Bot) -> Update:
     """`user` pressing the button with callback data `data` under `message`."""
     query = CallbackQuery(
@@ -144,6 +156,12 @@ class OfflineTelegram:
         self, chat: Chat, user: User, text: str, *, sender_chat: Chat | None = None
     ) -> list[Call]:
         """`user` types `text` in `chat`; the calls the bot made in answer (besides getMe)."""
+        return await self.feed(self.typed(chat, user, text, sender_chat=sender_chat))
+
+    def typed(
+        self, chat: Chat, user: User, text: str, *, sender_chat: Chat | None = None
+    ) -> Update:
+        """The update of `user` typing `text` in `chat`, the message kept in the chat."""
         message = make_message(
             text,
             user=user,
@@ -153,7 +171,7 @@ class OfflineTelegram:
             sender_chat=sender_chat,
         )
         self.api.receive(message.to_dict())
-        return await self.feed(make_message_update(message, self.bot))
+        return make_message_update(message, self.bot)
 
     async def press(self, chat: Chat, user: User, sent: Call, data: str) -> list[Call]:
         """`user` presses the button carrying `data` under the message `sent` delivered, as the
@@ -183,7 +201,9 @@ async def offline_bot(uow_factory: UnitOfWorkFactory) -> AsyncIterator[OfflineTe
     """The bot wired as `questrya telegram` wires it, on the offline fake, without Redis."""
     api = FakeBotApi(token=TOKEN, bot_username=BOT_USERNAME)
     router = build_router(uow_factory)
-    application = build_application(TOKEN, API_URL, router, request=OfflineBotApi(api))
+    application = build_application(
+        TOKEN, API_URL, router, uow_factory=uow_factory, request=OfflineBotApi(api)
+    )
     async with application:
         yield OfflineTelegram(api, application)
 

@@ -12,9 +12,12 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bots.chat import ChatRouter, Reply
+from bots.messages import UnitOfWorkFactory
 from bots.telegram.polls import PollVotes, send_poll, utf16_length
 from bots.telegram.replies import ButtonPress, decode_button, render
-from bots.telegram.speakers import GROUP_CHATS, speaker_of
+from bots.telegram.speakers import GROUP_CHATS, PLATFORM, speaker_of
+from questrya.common.values import ChatAddress
+from questrya.groups import service as group_service
 from questrya.notifications.senders.telegram_polls import PollChats
 from questrya.notifications.senders.telegram_threads import ReplyThreads, Thread
 
@@ -32,10 +35,12 @@ class TelegramHandlers:
     def __init__(
         self,
         router: ChatRouter,
+        uow_factory: UnitOfWorkFactory,
         threads: ReplyThreads | None = None,
         poll_chats: PollChats | None = None,
     ) -> None:
         self.router = router
+        self._uow_factory = uow_factory
         self._threads = threads
         self._votes = PollVotes(router, poll_chats)
 
@@ -74,6 +79,20 @@ class TelegramHandlers:
         """A tap on one of the bot's polls."""
         if update.poll_answer is not None:
             await self._votes.count(update.poll_answer)
+
+    async def on_chat_moved(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group became a supergroup, with a new id: its feed, members, polls and games move
+        with it. Telegram tells it twice, in the old chat and in the new; moving again is a
+        no-op."""
+        move = chat_move(update.effective_message) if update.effective_message else None
+        if move is not None:
+            old, new = move
+            log.info("telegram chat %s is now %s; moving its group", old, new)
+            await group_service.move_chat(
+                uow_factory=self._uow_factory,
+                old=ChatAddress(PLATFORM, str(old)),
+                new=ChatAddress(PLATFORM, str(new)),
+            )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one error handler: log the bug (tokens are scrubbed by the log filter) and
@@ -128,6 +147,15 @@ async def checked_press(query: CallbackQuery) -> ButtonPress | None:
         await query.answer(NOT_YOURS)
         return None
     return press
+
+
+def chat_move(message: Message) -> tuple[int, int] | None:
+    """(old id, new id) of a group's move to a supergroup, from either notice of it."""
+    if message.migrate_to_chat_id is not None:
+        return message.chat.id, message.migrate_to_chat_id
+    if message.migrate_from_chat_id is not None:
+        return message.migrate_from_chat_id, message.chat.id
+    return None
 
 
 def fits_an_alert(reply: Reply) -> bool:

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 import click
 
 from bots.chat import build_router
-from bots.telegram.app import build_application, run_polling, run_webhook
+from bots.telegram.app import bot_id_of, build_application, run_polling, run_webhook
 from questrya.logs import RedactSecrets
 from questrya.notifications.senders.telegram_polls import PollChats
 from questrya.notifications.senders.telegram_threads import ReplyThreads
+from questrya.notifications.senders.telegram_updates import HandledUpdates
 
 if TYPE_CHECKING:
     from questrya.bootstrap import App
@@ -30,24 +31,31 @@ async def run_telegram(app: App, *, webhook_url: str | None) -> None:
         raise click.ClickException("QUESTRYA_TELEGRAM_TOKEN is not set")
     token = settings.telegram_token.get_secret_value()
     threads, poll_chats = ReplyThreads.connect(app.redis_url), PollChats.connect(app.redis_url)
-    router = build_router(app.uow_factory)
+    handled = HandledUpdates.connect(app.redis_url, bot_id_of(token))
     application = build_application(
-        token, settings.telegram_api_url, router, threads, poll_chats=poll_chats
+        token,
+        settings.telegram_api_url,
+        build_router(app.uow_factory),
+        uow_factory=app.uow_factory,
+        max_rate=settings.telegram_max_rate,
+        threads=threads,
+        poll_chats=poll_chats,
     )
     try:
         if webhook_url is None:
-            await run_polling(application)
+            await run_polling(application, handled)
         else:
             await run_webhook(
                 application,
+                handled,
                 webhook_url=webhook_url,
                 listen=settings.telegram_webhook_listen,
                 port=settings.telegram_webhook_port,
                 secret_token=webhook_secret(settings, token),
             )
     finally:
-        await threads.aclose()
-        await poll_chats.aclose()
+        for notes in (threads, poll_chats, handled):
+            await notes.aclose()
 
 
 def webhook_secret(settings: Settings, token: str) -> str:

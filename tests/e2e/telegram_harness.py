@@ -67,6 +67,13 @@ class QuestryaProcesses:
             process.kill()
             await asyncio.to_thread(process.wait)
 
+    async def kill(self, command: str) -> None:
+        """SIGKILL, as when the machine or its container dies: nothing of the process's own
+        clean-up runs."""
+        process = self.running.pop(command)
+        process.kill()
+        await asyncio.to_thread(process.wait)
+
     async def stop_all(self) -> None:
         for command in list(self.running):
             await self.stop(command)
@@ -296,8 +303,7 @@ async def running_bot(
     """The fake Bot API, then `questrya telegram` and `questrya worker` pointed at it; with
     `rawg`, games are looked up on a fake RAWG (covers included) instead of the offline
     catalog."""
-    with contextlib.closing(redis.Redis.from_url(redis_url)) as connection:
-        connection.flushall()  # no queued jobs or worker records from earlier tests
+    _forget_earlier_bots(redis_url)
     async with contextlib.AsyncExitStack() as fakes:
         api = await fakes.enter_async_context(
             FakeBotApi(token=TOKEN, bot_username=BOT_USERNAME, long_poll_cap=0.5)
@@ -321,6 +327,13 @@ async def running_bot(
             await processes.stop_all()
 
 
+def _forget_earlier_bots(redis_url: str) -> None:
+    """No queued jobs or worker records from earlier tests, and no record of the updates they
+    handled: every fake Bot API numbers its updates from the same start."""
+    with contextlib.closing(redis.Redis.from_url(redis_url)) as connection:
+        connection.flushall()
+
+
 async def _fake_rawg(fakes: contextlib.AsyncExitStack) -> dict[str, str]:
     rawg = await fakes.enter_async_context(FakeRawg())
     return {
@@ -338,6 +351,7 @@ async def running_webhook_bot(
     webhook on the fake; yields the bot and the URL Telegram would call."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/updates"
+    _forget_earlier_bots(redis_url)
     async with FakeBotApi(token=TOKEN, bot_username=BOT_USERNAME) as api:
         environment = clean_environment(
             data_dir,

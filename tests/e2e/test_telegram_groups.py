@@ -239,6 +239,36 @@ async def test_link_and_unlink_in_a_private_chat_and_never_in_the_group(
     assert shown_text(unlinked).startswith("Unlinked this Telegram account")
 
 
+# -- a group that becomes a supergroup ----------------------------------------------------------
+
+
+async def test_a_group_that_becomes_a_supergroup_keeps_its_feed_at_the_new_id(
+    bot: TelegramBotUnderTest, friends: Friends
+) -> None:
+    api = bot.api
+    club = api.group_chat(-4_700, "Old club", "group")
+    ola, bo = api.user(1611, "Ola"), api.user(1612, "Bo")
+    api.set_admins(club, ola)
+    await bot.say(club, ola, "/feed on")
+    await bot.say(club, bo, "/share on")
+
+    since = len(api.calls)
+    supergroup = api.upgrade_group(club, -100_4700, by=ola)
+    await bot.wait_until("feed at the supergroup's id", lambda: _feeds_at(bot, supergroup))
+    await add_in_private(bot, bo, "Hades")
+    await bot.say(api.private_chat(bo), bo, "/done Hades 9")
+    post = await bot.pushed(supergroup, "⭐ Bo recommends Hades · 9/10")
+
+    assert _feeds_at(bot, club) is None, bot.context()
+    assert post.ok
+    assert bot.sends_to(club, since) == []  # nothing was sent to the old id, to be refused
+
+
+def _feeds_at(bot: TelegramBotUnderTest, chat: JSON) -> list[tuple[str]] | None:
+    feeds = bot.query("SELECT chat_id FROM group_feeds WHERE chat_id = ?", str(chat["id"]))
+    return feeds or None
+
+
 async def test_every_feed_post_arrived_exactly_once(
     bot: TelegramBotUnderTest, friends: Friends
 ) -> None:

@@ -76,6 +76,26 @@ async def test_webhook_mode_refuses_posts_without_the_right_secret(
     assert len(bot.sends_to(chat)) == 1, bot.context()  # only the genuine post was handled
 
 
+async def test_webhook_mode_answers_an_update_telegram_delivers_twice_once(
+    webhook: tuple[TelegramBotUnderTest, str],
+) -> None:
+    """Telegram delivers an update again when it did not get the answer to its call; the bot
+    has handled it already and only says so with a 200."""
+    bot, _ = webhook
+    nora = bot.api.user(1703, "Nora", "nora")
+    chat = bot.api.private_chat(nora)
+    update_id = bot.api.send_command(chat, nora, "/add Hades")
+    [update] = [u for u in bot.api.pending_updates if u["update_id"] == update_id]
+
+    first = await bot.api.post_to_webhook(update, WEBHOOK_SECRET)
+    again = await bot.api.post_to_webhook(update, WEBHOOK_SECRET)
+
+    assert (first, again) == (200, 200)
+    [answer] = bot.sends_to(chat)
+    assert shown_text(answer).startswith("Added Hades to your backlog."), bot.context()
+    assert bot.query("SELECT title FROM games WHERE title = 'Hades'") == [("Hades",)]
+
+
 async def test_up_with_a_token_serves_the_bot_and_pushes_from_its_worker(tmp_path: Path) -> None:
     """`questrya up` with QUESTRYA_TELEGRAM_TOKEN and no terminal: a private Redis, a worker,
     the scheduler and the bot, until SIGTERM."""

@@ -10,7 +10,9 @@ It answers `POST|GET /bot<token>/<method>` as the real API does: the same JSON s
 codes and descriptions, for form, multipart or JSON bodies. It keeps the chats' messages, so
 edits, replies and button presses refer to real messages, and it records every call. It can
 be told to refuse the next calls (429 with retry_after, 5xx), to act as if removed from a chat
-(403), or to enforce a global messages-per-second limit. Users tap the bot's inline buttons
+(403), or to enforce a global messages-per-second limit. It can hold a call unanswered until
+the test lets it through or drops it, as if the connection broke before Telegram read it
+(`hold_next`): a bot can be killed at a known point. Users tap the bot's inline buttons
 (`press_button`) and the options of its non-anonymous polls (`answer_poll`). A webhook, once
 set, is called only when a test says so (`deliver_to_webhook`), with the secret token the bot
 set. Methods are in telegram_methods.py, the shapes of users, chats and entities in
@@ -24,7 +26,7 @@ import json
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Self
@@ -37,7 +39,7 @@ from tests.fakes_servers import telegram_updates as shapes
 from tests.fakes_servers.telegram_methods import SEND_METHODS, BotApiMethods, UploadedFile
 from tests.fakes_servers.telegram_updates import JSON, ApiError
 
-__all__ = ["SECRET_HEADER", "Call", "FakeBotApi", "UploadedFile"]
+__all__ = ["SECRET_HEADER", "Call", "FakeBotApi", "Hold", "UploadedFile"]
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -91,6 +93,44 @@ class _Fault:
         )
 
 
+@dataclass
+class Hold:
+    """A call kept waiting, neither answered nor acted on, until `release()` or `drop()`."""
+
+    method: str
+    when: Callable[[JSON], bool] | None
+    call: Call | None = None
+    _reached: asyncio.Event = field(default_factory=asyncio.Event)
+    _decided: asyncio.Event = field(default_factory=asyncio.Event)
+    _act: bool = False
+
+    def applies_to(self, call: Call) -> bool:
+        method_matches = self.method.lower() == call.method.lower()
+        return method_matches and (self.when is None or self.when(call.params))
+
+    async def reached(self, timeout: float = 30.0) -> Call:  # noqa: ASYNC109 - a deadline
+        """The held call, once one has arrived."""
+        await asyncio.wait_for(self._reached.wait(), timeout)
+        assert self.call is not None
+        return self.call
+
+    def release(self) -> None:
+        """Act on the call and answer it, as if it had never been held."""
+        self._act = True
+        self._decided.set()
+
+    def drop(self) -> None:
+        """Answer 502 without acting on it: Telegram never read it (the caller has died)."""
+        self._decided.set()
+
+    async def wait(self, call: Call) -> bool:
+        """Hold `call` until the test decides; whether to act on it."""
+        self.call = call
+        self._reached.set()
+        await self._decided.wait()
+        return self._act
+
+
 class FakeBotApi(BotApiMethods):
     def __init__(
         self,
@@ -106,6 +146,7 @@ class FakeBotApi(BotApiMethods):
         self.url = ""
         self.calls: list[Call] = []
         self._faults: list[_Fault] = []
+        self._holds: list[Hold] = []
         self._blocked: set[int] = set()
         self._migrated: dict[int, int] = {}
         self._runner: web.AppRunner | None = None
@@ -137,6 +178,8 @@ class FakeBotApi(BotApiMethods):
     ) -> None:
         self._closing = True
         self._wake()  # waiting long polls answer now rather than hold up the shutdown
+        for hold in self._holds:
+            hold.drop()
         assert self._runner is not None
         await self._runner.cleanup()
 
@@ -176,6 +219,7 @@ class FakeBotApi(BotApiMethods):
         _, handler = self.methods.get(call.method.lower(), (call.method, None))
         if handler is None:
             raise ApiError(404, "Not Found: method not found")
+        await self._wait_if_held(call)
         self._refuse_if_told(call)
         if call.method == "getUpdates":
             result = await self.get_updates(call.params)
@@ -185,6 +229,14 @@ class FakeBotApi(BotApiMethods):
         if call.method in ("setWebhook", "deleteWebhook"):
             body["description"] = f"Webhook was {'set' if self.webhook['url'] else 'deleted'}"
         call.status, call.response = HTTPStatus.OK, body
+
+    async def _wait_if_held(self, call: Call) -> None:
+        hold = next((hold for hold in self._holds if hold.applies_to(call)), None)
+        if hold is None:
+            return
+        self._holds.remove(hold)
+        if not await hold.wait(call):
+            raise ApiError(502, "Bad Gateway")
 
     def _refuse_if_told(self, call: Call) -> None:
         chat_id = self.chat_id_of(call.params)
@@ -256,14 +308,18 @@ class FakeBotApi(BotApiMethods):
         """(chat_id, content) -> times, for each content the bot delivered more than once."""
         return {key: times for key, times in self._sent_contents.items() if times > 1}
 
-    async def deliver_to_webhook(self) -> list[int]:
+    async def deliver_to_webhook(self) -> list[int | None]:
         """POST every pending update to the webhook, as Telegram does, with the secret token
-        the bot set; updates the bot accepted (2xx) are gone. Returns the HTTP statuses."""
-        statuses = []
+        the bot set; updates the bot accepted (2xx) are gone, the others stay pending for a
+        later try. Returns the HTTP statuses, None where the connection broke unanswered."""
+        statuses: list[int | None] = []
         for update in list(self._updates):
-            status = await self.post_to_webhook(update, self.webhook_secret)
+            try:
+                status = await self.post_to_webhook(update, self.webhook_secret)
+            except aiohttp.ClientError:
+                status = None  # the bot died on it, or is not listening
             statuses.append(status)
-            if HTTPStatus.OK <= status < HTTPStatus.MULTIPLE_CHOICES:
+            if status is not None and HTTPStatus.OK <= status < HTTPStatus.MULTIPLE_CHOICES:
                 self._updates.remove(update)
         return statuses
 
@@ -304,6 +360,13 @@ class FakeBotApi(BotApiMethods):
             error = ApiError(status, description or HTTPStatus(status).phrase)
         self._faults.append(_Fault(method, error, times, chat_id, when))
 
+    def hold_next(self, method: str, when: Callable[[JSON], bool] | None = None) -> Hold:
+        """Keep the next call to `method` (whose parameters satisfy `when`, if given) waiting,
+        neither answered nor acted on, until the test releases or drops it."""
+        hold = Hold(method, when)
+        self._holds.append(hold)
+        return hold
+
     def block_chat(self, chat_id: int) -> None:
         """From now on every call about this chat answers 403, as after a kick or a block."""
         self._blocked.add(chat_id)
@@ -311,12 +374,19 @@ class FakeBotApi(BotApiMethods):
     def unblock_chat(self, chat_id: int) -> None:
         self._blocked.discard(chat_id)
 
-    def upgrade_group(self, chat: JSON, supergroup_id: int) -> JSON:
+    def upgrade_group(self, chat: JSON, supergroup_id: int, by: JSON | None = None) -> JSON:
         """The group becomes a supergroup with a new id (-100…); calls about the old id answer
-        400 with migrate_to_chat_id, as Telegram does. Returns the supergroup."""
+        400 with migrate_to_chat_id, as Telegram does. With `by` (the admin who upgraded it),
+        the bot is told as Telegram tells it: a service message in the old group naming the
+        new id, then one in the supergroup naming the old. Returns the supergroup."""
         self._migrated[chat["id"]] = supergroup_id
         supergroup = self.group_chat(supergroup_id, chat.get("title", ""), "supergroup")
         self._members[supergroup_id].update(self._members[chat["id"]])
+        if by is not None:
+            moved_to = self._store(chat, by, {"migrate_to_chat_id": supergroup_id})
+            moved_from = self._store(supergroup, by, {"migrate_from_chat_id": chat["id"]})
+            self.push_update({"message": moved_to})
+            self.push_update({"message": moved_from})
         return supergroup
 
     # -- feeding updates --------------------------------------------------------------------

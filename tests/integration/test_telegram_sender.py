@@ -262,7 +262,8 @@ async def test_pushes_count_against_the_groups_and_the_overall_limits_shared_in_
         await sender.send(push(club, f"Game {game}", f"game-{game}-facts"))
 
     assert await remaining(connection, GROUP_LIMIT, f"chat:{club['id']}") == 20 - 3
-    assert await remaining(connection, OVERALL_LIMIT, "all") == 30 - 3
+    assert OVERALL_LIMIT == "29 per second"  # Telegram's 30, less room for network jitter
+    assert await remaining(connection, OVERALL_LIMIT, "all") == 29 - 3
 
 
 async def test_a_private_chat_gets_a_short_burst_then_about_one_a_second(

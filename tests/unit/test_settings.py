@@ -41,6 +41,7 @@ def test_defaults() -> None:
     assert settings.redis_url is None
     assert settings.telegram_token is None
     assert settings.telegram_api_url == "https://api.telegram.org/bot"
+    assert settings.telegram_max_rate == 30
     assert settings.discord_token is None
     assert settings.discord_api_url is None
     assert settings.discord_gateway_url is None
@@ -153,6 +154,22 @@ def test_bad_redis_url(url: str, problem: str, monkeypatch: pytest.MonkeyPatch) 
 
     assert message.startswith("QUESTRYA_REDIS_URL: ")
     assert problem in message
+
+
+def test_telegram_max_rate_is_read_and_zero_means_no_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QUESTRYA_TELEGRAM_MAX_RATE", "0")
+
+    assert load_settings().telegram_max_rate == 0
+
+
+def test_negative_telegram_max_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUESTRYA_TELEGRAM_MAX_RATE", "-5")
+
+    assert settings_error() == (
+        'QUESTRYA_TELEGRAM_MAX_RATE: input should be greater than or equal to 0 (got "-5")'
+    )
 
 
 def test_unknown_provider(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,11 +26,9 @@ def build_senders(settings: Settings, connection: aioredis.Redis) -> dict[str, S
         discord.use_discord_endpoints(settings.discord_api_url, settings.discord_gateway_url)
         senders.append(discord.DiscordSender(settings.discord_token.get_secret_value(), connection))
     if settings.telegram_token:
-        from telegram import Bot
+        from questrya.notifications.senders.telegram import TelegramSender, push_bot
 
-        from questrya.notifications.senders.telegram import TelegramSender
-
-        bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url)
+        bot = push_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
         senders.append(TelegramSender(bot, connection))
     return {sender.platform: sender for sender in senders}
 
