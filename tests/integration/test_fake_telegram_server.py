@@ -392,6 +392,60 @@ async def test_a_fault_can_pick_its_calls_by_their_parameters(
     await bot.send_message(42, "B: passes, the fault is used up")
 
 
+async def test_a_held_call_waits_unread_until_released(
+    api: FakeBotApi, bot: Bot, alice: dict
+) -> None:
+    held = api.hold_next("sendMessage", when=lambda params: params["text"] == "second")
+    await bot.send_message(42, "first")  # not what the hold waits for
+
+    sending = asyncio.create_task(bot.send_message(42, "second"))
+    call = await held.reached()
+    shown_while_held = [message["text"] for message in api.messages(42)]
+    held.release()
+    sent = await sending
+
+    assert (call.params["text"], shown_while_held) == ("second", ["first"])
+    assert sent.text == "second"
+    assert [message["text"] for message in api.messages(42)] == ["first", "second"]
+
+
+async def test_a_dropped_call_is_never_acted_on(api: FakeBotApi, bot: Bot, alice: dict) -> None:
+    held = api.hold_next("sendMessage")
+    sending = asyncio.create_task(bot.send_message(42, "lost"))
+    await held.reached()
+    held.drop()
+
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await sending
+    assert api.messages(42) == []
+    assert api.sent_per_chat[42] == 0
+
+
+async def test_an_upgrade_tells_the_bot_in_both_chats(api: FakeBotApi, alice: dict) -> None:
+    group = api.group_chat(-4300, "Backlog club")
+    supergroup = api.upgrade_group(group, -1004300, by=alice)
+
+    moved_to, moved_from = [update["message"] for update in api.pending_updates]
+    assert (moved_to["chat"]["id"], moved_to["migrate_to_chat_id"]) == (-4300, -1004300)
+    assert (moved_from["chat"]["id"], moved_from["migrate_from_chat_id"]) == (-1004300, -4300)
+    assert supergroup["type"] == "supergroup"
+
+
+async def test_a_webhook_delivery_the_bot_does_not_answer_stays_pending(
+    api: FakeBotApi, bot: Bot, alice: dict
+) -> None:
+    with contextlib.closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nobody listens there once closed
+    await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret")
+    api.send_command(api.chats[42], alice, "/start")
+
+    statuses = await api.deliver_to_webhook()
+
+    assert statuses == [None]
+    assert len(api.pending_updates) == 1
+
+
 async def test_an_upgraded_group_answers_with_its_new_id(api: FakeBotApi, bot: Bot) -> None:
     group = api.group_chat(-4200, "Backlog club")
     supergroup = api.upgrade_group(group, -1004200)
