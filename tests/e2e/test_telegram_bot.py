@@ -361,6 +361,8 @@ async def test_a_push_to_a_group_that_removed_the_bot_is_dropped_once(
         (str(group["id"]),)
     ]
     job = Job.fetch(f"deliver-notification-{notification_id}", redis.Redis.from_url(bot.redis_url))
+    # The state is written before the job ends; its status follows a moment later.
+    await bot.wait_until("the delivery job's end", lambda: job.get_status() != "started" or None)
     assert (job.get_status(), job.return_value()) == ("finished", "dropped")  # no retry queued
 
 

@@ -8,6 +8,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,7 +17,6 @@ from questrya.common.values import GameStatus
 from questrya.games import service as game_service
 from questrya.linking import service
 from questrya.linking.domain import hash_code, read_code
-from questrya.orm.models import GameRow
 from questrya.unit_of_work import SqlUnitOfWork
 from questrya.users import service as user_service
 from tests.integration.conftest import RecordingJobQueue
@@ -101,30 +101,50 @@ async def test_a_merge_with_overlapping_games_loses_nothing(
     assert await backlog(uow, discord) == {}
 
 
+# The database refuses to move accounts, the merge's step after moving the games: the SQL each
+# dialect takes to raise an integrity error from a trigger.
+REFUSE_ACCOUNT_MOVES = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_account_moves BEFORE UPDATE OF player_id ON accounts"
+        " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_account_moves() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN RAISE EXCEPTION 'refused' USING ERRCODE = 'integrity_constraint_violation';"
+        " END $$",
+        "CREATE TRIGGER refuse_account_moves BEFORE UPDATE OF player_id ON accounts"
+        " FOR EACH ROW EXECUTE FUNCTION refuse_account_moves()",
+    ],
+}
+# PostgreSQL's test database outlives the test: the trigger must go.
+ALLOW_ACCOUNT_MOVES = {
+    "sqlite": ["DROP TRIGGER refuse_account_moves"],
+    "postgresql": [
+        "DROP TRIGGER refuse_account_moves ON accounts",
+        "DROP FUNCTION refuse_account_moves",
+    ],
+}
+
+
+async def run_sql(session_factory: SessionFactory, statements: dict[str, list[str]]) -> None:
+    async with session_factory() as session:
+        for statement in statements[session.get_bind().dialect.name]:
+            await session.execute(text(statement))
+        await session.commit()
+
+
 async def test_a_merge_that_fails_midway_changes_nothing(
     uow: SqlUnitOfWork, session_factory: SessionFactory, two_players: tuple[int, int]
 ) -> None:
     telegram, discord = two_players
-    # A kept row whose folded title was stored by an older fold ("Inside" as "limbo"): the
-    # domain sees two games, the database refuses Limbo in the same list once it moves.
-    async with session_factory() as session:
-        for player_id, title in ((telegram, "Inside"), (discord, "Limbo")):
-            session.add(
-                GameRow(
-                    player_id=player_id,
-                    title=title,
-                    title_folded="limbo",
-                    status="backlog",
-                    status_rank=2,
-                    added_at=NOW,
-                )
-            )
-        await session.commit()
     code = await ask_code(uow, TELEGRAM)
     before = (await backlog(uow, telegram), await backlog(uow, discord))
-
-    with pytest.raises(IntegrityError):
-        await type_code(uow, DISCORD, code)
+    await run_sql(session_factory, REFUSE_ACCOUNT_MOVES)
+    try:
+        with pytest.raises(IntegrityError):
+            await type_code(uow, DISCORD, code)
+    finally:
+        await run_sql(session_factory, ALLOW_ACCOUNT_MOVES)
 
     assert (await backlog(uow, telegram), await backlog(uow, discord)) == before
     assert await player_of(uow, DISCORD) == discord
