@@ -80,13 +80,7 @@ class FakeServer:
     async def __aenter__(self) -> Self:
         app = web.Application(middlewares=[self._record])
         self.add_routes(app)
-        # No access log: it would write request URLs, keys included, into the test's logs.
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        await web.SockSite(self._runner, listener).start()
-        self.base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        self._runner, self.base_url = await serve_on_loopback(app)
         return self
 
     async def __aexit__(
@@ -132,3 +126,14 @@ class FakeServer:
         response = json_response({"error": f"scripted {answer.status}"}, status=answer.status)
         response.headers.update(headers)
         return response
+
+
+async def serve_on_loopback(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Serve `app` on a free loopback port: its runner (to clean up) and its base URL. No access
+    log: it would write request URLs, tokens and keys included, into the test's logs."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    await web.SockSite(runner, listener).start()
+    return runner, f"http://127.0.0.1:{listener.getsockname()[1]}"

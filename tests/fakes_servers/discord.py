@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import copy
 import json
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from tests.fakes_servers import discord_payloads as shapes
+from tests.fakes_servers import serve_on_loopback
 from tests.fakes_servers.discord_gateway import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -149,12 +149,7 @@ class FakeDiscord(DiscordRest):
         for method, path, handler, needs_token in ROUTES:
             app.router.add_route(method, API_PREFIX + path, self._endpoint(handler, needs_token))
         app.router.add_route("*", API_PREFIX + "/{path:.*}", self._endpoint("unknown_route", False))
-        self._runner = web.AppRunner(app, access_log=None)  # webhook URLs carry tokens
-        await self._runner.setup()
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        await web.SockSite(self._runner, listener).start()
-        self.url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        self._runner, self.url = await serve_on_loopback(app)
         return self
 
     async def __aexit__(

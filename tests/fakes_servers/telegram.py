@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from typing import Any, Self
 import aiohttp
 from aiohttp import web
 
-from tests.fakes_servers import json_response
+from tests.fakes_servers import json_response, serve_on_loopback
 from tests.fakes_servers import telegram_updates as shapes
 from tests.fakes_servers.telegram_methods import SEND_METHODS, BotApiMethods, UploadedFile
 from tests.fakes_servers.telegram_updates import JSON, ApiError
@@ -162,12 +161,7 @@ class FakeBotApi(BotApiMethods):
     async def __aenter__(self) -> Self:
         app = web.Application(client_max_size=50 * 1024 * 1024)  # the API takes 50 MB files
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)  # the log would show the token
-        await self._runner.setup()
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        await web.SockSite(self._runner, listener).start()
-        self.url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        self._runner, self.url = await serve_on_loopback(app)
         return self
 
     async def __aexit__(
