@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import redis
+from rq import Queue
 from rq_scheduler import Scheduler
 
-from questrya.workers.schedules import NIGHTLY_REFRESH_ID, RELEASE_DAYS_ID
+from questrya.common.jobs import SCORES_QUEUE
+from questrya.workers.schedules import ANNOUNCE_RELEASES_JOB, NIGHTLY_REFRESH_ID, RELEASE_DAYS_ID
 from tests.e2e.conftest import rq_worker_burst, run_questrya
 
 pytestmark = pytest.mark.e2e
@@ -85,3 +90,26 @@ def test_scores_refresh_on_demand_checks_each_game_once_a_day(tmp_path: Path) ->
     assert first.stdout.startswith("Checked 2 games today")
     assert "Refreshing scores" in first.stderr
     assert again.stdout.startswith("Checked 0 games today")
+
+
+def test_on_its_release_day_a_wished_for_game_is_announced_once(
+    tmp_path: Path, redis_url: str
+) -> None:
+    run_questrya(
+        tmp_path, "console", "--user", "ana", stdin="/wish Tunic\n", QUESTRYA_REDIS_URL=redis_url
+    )
+    rq_worker_burst(tmp_path, redis_url)  # the lookup links the game to its facts
+    today = datetime.now(UTC).date().isoformat()
+    with contextlib.closing(sqlite3.connect(tmp_path / "questrya.db")) as database:
+        database.execute("UPDATE game_facts SET release_date = ?", (today,))
+        database.commit()
+    queue = Queue(SCORES_QUEUE, connection=redis.Redis.from_url(redis_url))
+    for _ in range(2):  # the nightly job, run twice the same day
+        queue.enqueue(ANNOUNCE_RELEASES_JOB)
+        rq_worker_burst(tmp_path, redis_url)
+
+    shown = run_questrya(tmp_path, "console", "--user", "ana", QUESTRYA_REDIS_URL=redis_url)
+    lines = shown.stdout.splitlines()
+    assert lines[0].startswith("Tunic (2022)")  # the lookup's own message
+    assert lines[1] == "🎉 ana, Tunic is out today: it's on your wishlist."
+    assert lines.count(lines[1]) == 1
