@@ -41,7 +41,8 @@ COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w@
 DATE = dtm.datetime(2026, 11, 26, 20, 0, tzinfo=dtm.UTC)
 TOKEN = "123456:ABC-offline-token"
 BOT_USERNAME = "QuestryaBot"
-API_URL = "https://api.telegram.org/bot"
+# Never dialled: every call is answered in process by OfflineBotApi (.invalid never resolves).
+API_URL = "https://bot-api.invalid/bot"
 ANSWERS = ("sendMessage", "sendPhoto", "sendPoll", "editMessageText", "answerCallbackQuery")
 
 Object = TypeVar("Object", bound=TelegramObject)
