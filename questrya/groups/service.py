@@ -114,16 +114,19 @@ async def announce_completion(
     if game is None or not _completed_at(game, completed_at):
         return 0
     feeds = await feeds_shared_by(uow=uow_factory(), player_id=game.player_id)
-    facts = await _facts_of(uow_factory, game) if feeds else None
+    if not feeds:
+        return 0
+    facts = await _facts_of(uow_factory, game)
+    rating = GameRating(game.rating) if game.rating else None
+    cover = facts.cover_url if facts and rating and rating.is_recommended else None
+    names = {p: await _name(uow_factory, game.player_id, p) for p in {f.platform for f in feeds}}
     for feed in feeds:
-        name = await _name(uow_factory, game.player_id, feed.platform)
-        rating = GameRating(game.rating) if game.rating else None
         await notification_service.notify(
             uow=uow_factory(),
             event_key=job_id("feed-completion", game.id, completed_at, feed.platform, feed.chat_id),
             address=feed,
-            text=completion_post(name, game.title, rating, _facts_text(facts)),
-            image_url=facts.cover_url if facts and rating and rating.is_recommended else None,
+            text=completion_post(names[feed.platform], game.title, rating, _facts_text(facts)),
+            image_url=cover,
         )
     return len(feeds)
 

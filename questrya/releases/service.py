@@ -24,14 +24,31 @@ async def announce_releases(*, uow_factory: UnitOfWorkFactory, day: date) -> int
     they added it; once per game and day, however often this runs. Return how many."""
     released = await metadata_service.released_on(uow=uow_factory(), day=day)
     wished = await game_service.list_wishlisted_with_facts(uow=uow_factory(), facts_ids=released)
-    told = 0
-    for game in wished:
-        address = _added_in(game)
-        if address is None or game.facts_id is None:
-            continue
-        await _tell(uow_factory, game, address, released[game.facts_id], day)
-        told += 1
-    return told
+    to_tell = [
+        (game, address, released[game.facts_id])
+        for game in wished
+        if (address := _added_in(game)) is not None and game.facts_id is not None
+    ]
+    names = await _names_by_platform(uow_factory, [(g.player_id, a) for g, a, _ in to_tell])
+    for game, address, facts in to_tell:
+        name = names[address.platform].get(game.player_id, "Hey")
+        await _tell(uow_factory, game, address, facts, name=name, day=day)
+    return len(to_tell)
+
+
+async def _names_by_platform(
+    uow_factory: UnitOfWorkFactory, players: list[tuple[int, ChatAddress]]
+) -> dict[str, dict[int, str]]:
+    """Each player's name on each platform told there: one query a platform, not a player."""
+    by_platform: dict[str, set[int]] = {}
+    for player_id, address in players:
+        by_platform.setdefault(address.platform, set()).add(player_id)
+    return {
+        platform: await user_service.display_names(
+            uow=uow_factory(), player_ids=player_ids, platform=platform
+        )
+        for platform, player_ids in by_platform.items()
+    }
 
 
 def _added_in(game: GameRead) -> ChatAddress | None:
@@ -45,17 +62,14 @@ async def _tell(
     game: GameRead,
     address: ChatAddress,
     facts: GameFacts,
+    *,
+    name: str,
     day: date,
 ) -> None:
-    names = await user_service.display_names(
-        uow=uow_factory(), player_ids=[game.player_id], platform=address.platform
-    )
     await notification_service.notify(
         uow=uow_factory(),
         event_key=job_id("release-day", game.id, day.isoformat()),
         address=address,
-        text=release_day_message(
-            names.get(game.player_id, "Hey"), game.title, describe_with_source(facts)
-        ),
+        text=release_day_message(name, game.title, describe_with_source(facts)),
         image_url=facts.cover_url,
     )
