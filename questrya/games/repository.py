@@ -132,6 +132,9 @@ class SqlGameRepository(GameRepository):
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # The session holds the rows it loaded only weakly, and they are dropped once turned
+        # into games; kept here, save() changes the row it read instead of selecting it again.
+        self._loaded: dict[int, GameRow] = {}
 
     async def add(self, game: Game) -> Game:
         row = _to_row(game)
@@ -146,10 +149,11 @@ class SqlGameRepository(GameRepository):
                 raise
             raise AlreadyInBacklog(existing.title.text) from None
         game.id = row.id
+        self._loaded[row.id] = row
         return game
 
     async def save(self, game: Game) -> None:
-        row = await self._session.get(GameRow, game.id)
+        row = self._loaded.get(game.id or 0) or await self._session.get(GameRow, game.id)
         if row is None:
             raise GameNotFound(game.title.text)
         for column, value in _row_values(game).items():
@@ -157,10 +161,11 @@ class SqlGameRepository(GameRepository):
 
     async def remove(self, game: Game) -> None:
         await self._session.execute(delete(GameRow).where(GameRow.id == game.id))
+        self._loaded.pop(game.id or 0, None)
 
     async def get(self, game_id: int) -> Game | None:
         row = await self._session.get(GameRow, game_id)
-        return None if row is None else _to_domain(row)
+        return None if row is None else self._keep(row)
 
     async def get_by_title(self, player_id: int, folded_title: str) -> Game | None:
         row = await self._session.scalar(
@@ -168,7 +173,7 @@ class SqlGameRepository(GameRepository):
                 GameRow.player_id == player_id, GameRow.title_folded == folded_title
             )
         )
-        return None if row is None else _to_domain(row)
+        return None if row is None else self._keep(row)
 
     async def list_titles(self, player_id: int) -> dict[int, str]:
         rows = await self._session.execute(
@@ -191,7 +196,7 @@ class SqlGameRepository(GameRepository):
         if not ranks:
             return GamePage(games=[], number=page, has_next=False)
         rows = await self._session.scalars(_backlog_page_query(player_id, ranks, page, page_size))
-        games = [_to_domain(row) for row in rows]
+        games = [self._keep(row) for row in rows]
         return GamePage(games=games[:page_size], number=page, has_next=len(games) > page_size)
 
     async def count_by_status(self, player_id: int) -> dict[GameStatus, int]:
@@ -236,7 +241,7 @@ class SqlGameRepository(GameRepository):
             )
             .order_by(GameRow.id)
         )
-        return [_to_domain(row) for row in rows]
+        return [self._keep(row) for row in rows]
 
     async def get_last_played(self, player_id: int) -> Game | None:
         row = await self._session.scalar(
@@ -248,7 +253,7 @@ class SqlGameRepository(GameRepository):
             .order_by(_last_played_at().desc(), GameRow.id.desc())
             .limit(1)
         )
-        return None if row is None else _to_domain(row)
+        return None if row is None else self._keep(row)
 
     async def move_added_in(self, old: ChatAddress, new: ChatAddress) -> None:
         await self._session.execute(
@@ -273,7 +278,7 @@ class SqlGameRepository(GameRepository):
             )
             .order_by(GameRow.player_id, GameRow.id)
         )
-        return [_to_domain(row) for row in rows]
+        return [self._keep(row) for row in rows]
 
     async def list_linked_to_facts(
         self, facts_ids: Collection[int], status: GameStatus
@@ -288,7 +293,11 @@ class SqlGameRepository(GameRepository):
             )
             .order_by(GameRow.id)
         )
-        return [_to_domain(row) for row in rows]
+        return [self._keep(row) for row in rows]
+
+    def _keep(self, row: GameRow) -> Game:
+        self._loaded[row.id] = row
+        return _to_domain(row)
 
     async def copy_games(self, *, from_player_id: int, to_player_id: int) -> None:
         copied = [c for c in GameRow.__table__.c if c.name not in ("id", "player_id")]

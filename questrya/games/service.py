@@ -165,14 +165,27 @@ async def record_identification(
 ) -> GameRead | None:
     """Link a game to its facts, taking the canonical spelling unless the player has it already."""
     async with uow:
-        game = await uow.games.get(game_id)
-        if game is None:
-            return None
-        canonical = Title(canonical_title)
-        holder = await uow.games.get_by_title(game.player_id, canonical.folded)
-        taken = holder is not None and holder.id != game.id
-        game.identify(facts_id=facts_id, canonical_title=None if taken else canonical)
-        return await _save(uow, game)
+        identified = await identify_within(
+            uow, game_id=game_id, facts_id=facts_id, canonical_title=canonical_title
+        )
+        await uow.commit()
+    return identified
+
+
+async def identify_within(
+    uow: UnitOfWork, *, game_id: int, facts_id: int, canonical_title: str
+) -> GameRead | None:
+    """`record_identification` inside a unit of work that the caller has open and commits."""
+    game = await uow.games.get(game_id)
+    if game is None:
+        return None
+    canonical = Title(canonical_title)
+    game.identify(
+        facts_id=facts_id,
+        canonical_title=canonical if await _title_free_for(uow, game, canonical) else None,
+    )
+    await uow.games.save(game)
+    return _read(game)
 
 
 async def record_lookup_miss(*, uow: UnitOfWork, game_id: int, ambiguous: bool) -> None:
@@ -319,6 +332,15 @@ async def _find_fuzzily(uow: UnitOfWork, player_id: int, wanted: Title) -> Game:
     if game is None:
         raise GameNotFound(wanted.text, [GameRef(key, titles[key]) for key in match.similar])
     return game
+
+
+async def _title_free_for(uow: UnitOfWork, game: Game, title: Title) -> bool:
+    """Whether `game` can take `title`: no other game of its player is called so. A title that
+    folds to the game's own (the usual case: only its case or accents differ) needs no query."""
+    if title.folded == game.title.folded:
+        return True
+    holder = await uow.games.get_by_title(game.player_id, title.folded)
+    return holder is None or holder.id == game.id
 
 
 async def _save(uow: UnitOfWork, game: Game) -> GameRead:

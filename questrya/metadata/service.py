@@ -153,19 +153,22 @@ async def _act_on(
 
 
 async def _identify(uow_factory: UnitOfWorkFactory, game: GameRead, facts: GameFacts) -> None:
+    """Store the facts, link the game to them and record the message, in one transaction: a
+    job that crashes halfway leaves nothing half done, and its retry does it all again."""
     async with uow_factory() as uow:
         facts_id = await uow.facts.upsert(facts)
+        identified = await game_service.identify_within(
+            uow, game_id=game.id, facts_id=facts_id, canonical_title=facts.title
+        )
+        if identified is not None:
+            await _tell_within(
+                uow,
+                identified,
+                f"facts-{facts.source}-{facts.source_id}",
+                describe_with_source(facts),
+                image_url=facts.cover_url,
+            )
         await uow.commit()
-    await game_service.record_identification(
-        uow=uow_factory(), game_id=game.id, facts_id=facts_id, canonical_title=facts.title
-    )
-    await _tell(
-        uow_factory,
-        game,
-        f"facts-{facts.source}-{facts.source_id}",
-        describe_with_source(facts),
-        image_url=facts.cover_url,
-    )
 
 
 async def _offer_candidates(
@@ -183,12 +186,26 @@ async def _tell(
     text: str,
     *,
     options: Sequence[tuple[str, str]] = (),
+) -> None:
+    async with uow_factory() as uow:
+        await _tell_within(uow, game, event, text, options=options)
+        await uow.commit()
+
+
+async def _tell_within(
+    uow: UnitOfWork,
+    game: GameRead,
+    event: str,
+    text: str,
+    *,
+    options: Sequence[tuple[str, str]] = (),
     image_url: str | None = None,
 ) -> None:
+    """Record the message to the chat the game was added in (none if added elsewhere)."""
     if game.added_in_platform is None or game.added_in_chat_id is None:
         return
-    await notification_service.notify(
-        uow=uow_factory(),
+    await notification_service.notify_within(
+        uow,
         event_key=f"game-{game.id}-{event}",
         address=ChatAddress(game.added_in_platform, game.added_in_chat_id),
         text=text,

@@ -45,25 +45,34 @@ class SqlNotificationRepository(NotificationRepository):
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # Kept for save(), which else selects again a row the session has already dropped.
+        self._loaded: dict[int, NotificationRow] = {}
 
     async def add_once(self, notification: Notification) -> Notification:
-        # ON CONFLICT DO NOTHING: a second worker handling the same event stores nothing new.
-        await self._session.execute(
+        # ON CONFLICT DO NOTHING: a second worker handling the same event stores nothing new,
+        # and gets no row back; only then is the stored one selected.
+        inserted = await self._session.scalars(
             dialect_insert(self._session, NotificationRow)
             .values(_row_values(notification))
             .on_conflict_do_nothing(index_elements=[NotificationRow.event_key])
+            .returning(NotificationRow)
         )
-        stored = await self._session.scalars(
-            select(NotificationRow).where(NotificationRow.event_key == notification.event_key)
-        )
-        return _to_domain(stored.one())
+        row = inserted.one_or_none()
+        if row is None:
+            stored = await self._session.scalars(
+                select(NotificationRow).where(NotificationRow.event_key == notification.event_key)
+            )
+            row = stored.one()
+        return self._keep(row)
 
     async def get(self, notification_id: int) -> Notification | None:
         row = await self._session.get(NotificationRow, notification_id)
-        return None if row is None else _to_domain(row)
+        return None if row is None else self._keep(row)
 
     async def save(self, notification: Notification) -> None:
-        row = await self._session.get(NotificationRow, notification.id)
+        row = self._loaded.get(notification.id or 0) or await self._session.get(
+            NotificationRow, notification.id
+        )
         if row is None:
             raise LookupError(f"notification {notification.id} is not stored")
         row.state = notification.state.value
@@ -97,6 +106,10 @@ class SqlNotificationRepository(NotificationRepository):
             )
         )
         return bool(getattr(result, "rowcount", 0))
+
+    def _keep(self, row: NotificationRow) -> Notification:
+        self._loaded[row.id] = row
+        return _to_domain(row)
 
 
 def _fit_reason(reason: str | None) -> str | None:

@@ -28,6 +28,32 @@ async def notify(
     clock: Clock = utc_now,
 ) -> int:
     """Record the message for `event_key` (once, however often asked) and queue its delivery."""
+    async with uow:
+        notification_id = await notify_within(
+            uow,
+            event_key=event_key,
+            address=address,
+            text=text,
+            options=options,
+            image_url=image_url,
+            clock=clock,
+        )
+        await uow.commit()
+    return notification_id
+
+
+async def notify_within(
+    uow: UnitOfWork,
+    *,
+    event_key: str,
+    address: ChatAddress,
+    text: str,
+    options: Sequence[tuple[str, str]] = (),
+    image_url: str | None = None,
+    clock: Clock = utc_now,
+) -> int:
+    """`notify` inside a unit of work that the caller has open and commits: the delivery is
+    queued only once that unit commits."""
     draft = Notification(
         event_key=event_key,
         address=address,
@@ -36,12 +62,10 @@ async def notify(
         options=tuple(Option(label, command) for label, command in options),
         image_url=image_url,
     )
-    async with uow:
-        stored = await uow.notifications.add_once(draft)
-        notification_id = _stored_id(stored)
-        if not stored.is_settled:
-            uow.enqueue_after_commit(delivery_job(notification_id))
-        await uow.commit()
+    stored = await uow.notifications.add_once(draft)
+    notification_id = _stored_id(stored)
+    if not stored.is_settled:
+        uow.enqueue_after_commit(delivery_job(notification_id))
     return notification_id
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import logging
@@ -22,6 +23,7 @@ from questrya.notifications.senders.factory import preload_senders
 from questrya.settings import Settings
 from questrya.workers.children import Children
 from questrya.workers.queues import connect
+from questrya.workers.rehearsal import rehearse_jobs
 from questrya.workers.runtime import worker_engine, worker_settings
 from questrya.workers.schedules import register_schedules
 
@@ -61,8 +63,8 @@ def preload_jobs() -> None:
     catalog_titles()
     settings = worker_settings()
     preload_senders(settings)
-    worker_engine(settings.effective_database_url)
     configure_mappers()  # else each work horse configures the ORM mappers on its first query
+    asyncio.run(rehearse_jobs(worker_engine(settings.effective_database_url)))
 
 
 def run_scheduler(redis_url: str, settings: Settings, *, burst: bool = False) -> None:

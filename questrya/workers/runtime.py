@@ -1,7 +1,7 @@
 """What a job needs to run: settings, a database engine, the queue, a provider, the senders.
 
 RQ's forking worker runs each job in a fresh child process, so everything here is built per job
-and closed at its end: no connection is ever shared across a fork.
+and released at its end: no connection is ever shared across a fork.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -56,12 +57,29 @@ def worker_settings() -> Settings:
     return load_settings()
 
 
-@functools.cache
 def worker_engine(url: str) -> AsyncEngine:
     """One engine per process, built before the fork by `questrya worker`. It holds no
-    connection then, so no connection is shared across a fork; each job disposes of the
-    connections it opened, since they belong to its own event loop."""
-    return create_engine(url)
+    connection then, so no connection is shared across a fork. A job run in the process that
+    built the engine disposes of the connections it opened, since they belong to its own event
+    loop; a forked work horse leaves them to the OS (see release_engine)."""
+    return _engine_with_builder(url)[0]
+
+
+@functools.cache
+def _engine_with_builder(url: str) -> tuple[AsyncEngine, int]:
+    return create_engine(url), os.getpid()
+
+
+async def release_engine(url: str) -> None:
+    """Close the connections jobs opened on this engine, unless this is a forked work horse."""
+    engine, builder_pid = _engine_with_builder(url)
+    if os.getpid() != builder_pid:
+        # A work horse forked by `questrya worker` exits with its job, and the OS closes its
+        # connections. Closing the last connection to a SQLite database makes SQLite copy its
+        # log into the database file, milliseconds that every job would pay whenever no bot
+        # has the database open; the log is copied in batches as it grows instead.
+        return
+    await engine.dispose()
 
 
 def job_redis() -> redis.Redis:
@@ -93,7 +111,7 @@ async def job_context(settings: Settings, connection: redis.Redis) -> AsyncItera
             await sender.aclose()
         await provider.aclose()
         await async_redis.aclose()
-        await engine.dispose()
+        await release_engine(settings.effective_database_url)
 
 
 def _async_pool(connection: redis.Redis) -> aioredis.ConnectionPool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Connection, delete, update
+from sqlalchemy import Connection, delete, event, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from questrya.common.errors import AlreadyInBacklog, GameNotFound
 from questrya.common.values import ChatAddress, GameRating, GameStatus, Platform, Title
@@ -372,6 +372,32 @@ async def test_save_writes_back_every_change(
         Platform.PC,
     )
     assert (saved.started_at, saved.completed_at) == (ADDED, finished)
+
+
+async def test_save_of_a_game_just_read_updates_it_without_reading_it_again(
+    engine: AsyncEngine, session_factory: SessionFactory, player_id: int
+) -> None:
+    [game] = await store(session_factory, a_game(player_id, "Hades"))
+    assert game.id is not None
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", statements_into(statements))
+
+    async with games_in(session_factory) as repository:
+        loaded = await repository.get(game.id)
+        assert loaded is not None
+        loaded.start_playing(on=ADDED)
+        await repository.save(loaded)
+
+    selects = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1, selects
+    assert any(sql.lstrip().upper().startswith("UPDATE GAMES") for sql in statements)
+
+
+def statements_into(statements: list[str]) -> Callable[..., None]:
+    def note(*args: Any) -> None:
+        statements.append(args[2])
+
+    return note
 
 
 async def test_save_moves_the_game_in_the_list_order(
