@@ -332,8 +332,9 @@ def _notes(figures: Sequence[DatabaseFigures]) -> list[str]:
         " ranks, the last played game and their facts. It splits the text, ranks nothing and"
         " renders nothing.",
         "commands/s = commands ÷ the sum of their latencies (the other side's turns left out)."
-        " SQL statements count every cursor execute (on SQLite including BEGIN IMMEDIATE);"
-        " transactions count every BEGIN. Jobs are recorded in memory, not queued (no Redis).",
+        " SQL statements count every cursor execute; SQLite's BEGIN IMMEDIATE, sent to the"
+        " driver directly on both sides, is not one. Transactions count every BEGIN. Jobs are"
+        " recorded in memory, not queued (no Redis).",
         f"Warm-up: /backlog and /next of the first {WARM_UP_PLAYERS} players on each side,"
         " untimed.",
     ]

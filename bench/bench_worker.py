@@ -40,6 +40,7 @@ from questrya.workers.queues import RqJobQueue, connect
 from questrya.workers.redis_server import EmbeddedRedis
 
 JOB_COUNT = 300
+ROUNDS = 2  # each side's better run counts, as for the bots: one slow moment is not the figure
 NOOP_QUEUE = "bench-noop"
 NOOP_JOB = "bench.bench_worker.noop"
 BENCH_CHAT = ChatAddress("console", "bench-chat")
@@ -69,43 +70,66 @@ class BurstFigures:
         return (self.jobs - 1) / self.first_start_to_last_start
 
 
+@dataclass(frozen=True)
+class Round:
+    """A no-op burst and a metadata burst, run one after the other."""
+
+    number: int
+    metadata: BurstFigures
+    noop: BurstFigures
+
+
 def run() -> BenchResult:
-    """Queue the jobs, run a burst worker on each queue, lay the figures out."""
+    """Queue the jobs, run a burst worker on each queue in turn, lay the figures out."""
     with tempfile.TemporaryDirectory(prefix="qb-") as name, EmbeddedRedis(Path(name)) as redis_url:
         directory = Path(name)
         database_url = f"sqlite+aiosqlite:///{directory / 'questrya.db'}"
         connection = connect(redis_url)
-        metadata_ids = asyncio.run(add_games(database_url, connection, JOB_COUNT))
-        noop_ids = enqueue_noops(connection, JOB_COUNT)
         environment = worker_environment(directory, database_url, redis_url)
-        noop = run_burst(NOOP_QUEUE, noop_ids, environment, connection)
-        metadata = run_burst(METADATA_QUEUE, metadata_ids, environment, connection)
+        rounds = [_round(number, database_url, connection, environment) for number in range(ROUNDS)]
         connection.close()
-    return build_result(metadata, noop)
+    return build_result(rounds)
 
 
-async def add_games(database_url: str, connection: redis.Redis, count: int) -> list[str]:
-    """`count` catalog games added to one player's backlog by the games service, which queues
-    one metadata lookup each on RQ; return the job ids."""
+def _round(
+    number: int, database_url: str, connection: redis.Redis, environment: dict[str, str]
+) -> Round:
+    """One no-op burst, then one metadata burst, each on jobs of its own."""
+    metadata_ids = asyncio.run(add_games(database_url, connection, JOB_COUNT, player=number))
+    noop_ids = enqueue_noops(connection, JOB_COUNT, round_number=number)
+    noop = run_burst(NOOP_QUEUE, noop_ids, environment, connection)
+    return Round(number + 1, run_burst(METADATA_QUEUE, metadata_ids, environment, connection), noop)
+
+
+async def add_games(
+    database_url: str, connection: redis.Redis, count: int, *, player: int = 0
+) -> list[str]:
+    """`count` catalog games added to player number `player`'s backlog by the games service,
+    which queues one metadata lookup each on RQ; return the job ids."""
     await upgrade_database(database_url)
     engine = create_engine(database_url)
     sessions = create_session_factory(engine)
     job_queue = RqJobQueue(connection)
     try:
-        await _add_catalog_games(lambda: SqlUnitOfWork(sessions, job_queue), count)
+        await _add_catalog_games(lambda: SqlUnitOfWork(sessions, job_queue), count, player)
     finally:
         await engine.dispose()
     return list(job_queue.queued_ids)
 
 
-async def _add_catalog_games(uow_factory: Callable[[], SqlUnitOfWork], count: int) -> None:
+async def _add_catalog_games(
+    uow_factory: Callable[[], SqlUnitOfWork], count: int, player_number: int
+) -> None:
     # Imported here: at the top they would slow every no-op horse (see the module docstring).
     from questrya.games import service as game_service
     from questrya.metadata.providers.offline import catalog_titles
     from questrya.users import service as user_service
 
     player = await user_service.register(
-        uow=uow_factory(), platform=BENCH_CHAT.platform, external_id="bench", display_name="Bench"
+        uow=uow_factory(),
+        platform=BENCH_CHAT.platform,
+        external_id=f"bench-{player_number}",
+        display_name="Bench",
     )
     for title in catalog_titles()[:count]:
         await game_service.add_to_backlog(
@@ -113,11 +137,12 @@ async def _add_catalog_games(uow_factory: Callable[[], SqlUnitOfWork], count: in
         )
 
 
-def enqueue_noops(connection: redis.Redis, count: int) -> list[str]:
+def enqueue_noops(connection: redis.Redis, count: int, *, round_number: int = 0) -> list[str]:
     """`count` no-op jobs, queued the way the services queue theirs (retry policy, unique id)."""
     job_queue = RqJobQueue(connection)
     for number in range(count):
-        job_queue.enqueue(JobRequest(function=NOOP_JOB, job_id=f"noop-{number}", queue=NOOP_QUEUE))
+        job_id = f"noop-{round_number}-{number}"
+        job_queue.enqueue(JobRequest(function=NOOP_JOB, job_id=job_id, queue=NOOP_QUEUE))
     return list(job_queue.queued_ids)
 
 
@@ -180,14 +205,22 @@ def _first_start_to_last_start(jobs: Sequence[Job | None]) -> float:
     return (max(starts) - min(starts)).total_seconds()
 
 
-def build_result(metadata: BurstFigures, noop: BurstFigures) -> BenchResult:
-    """The table, the ratio and its goal."""
-    ratio = metadata.jobs_per_second / noop.jobs_per_second
+def build_result(rounds: Sequence[Round]) -> BenchResult:
+    """The table, the ratio of the best runs and its goal."""
+    best_metadata = max((run.metadata for run in rounds), key=lambda burst: burst.jobs_per_second)
+    best_noop = max((run.noop for run in rounds), key=lambda burst: burst.jobs_per_second)
+    ratio = best_metadata.jobs_per_second / best_noop.jobs_per_second
+    rows = [
+        _row(burst, run.number, best=burst in (best_metadata, best_noop))
+        for run in rounds
+        for burst in (run.metadata, run.noop)
+    ]
     return BenchResult(
         title="Metadata jobs on one RQ forking worker (SQLite, offline provider)",
         module="bench.bench_worker",
         headers=[
             "queue",
+            "run",
             "jobs",
             "outcomes",
             "first to last job start (s)",
@@ -195,10 +228,10 @@ def build_result(metadata: BurstFigures, noop: BurstFigures) -> BenchResult:
             "ms/job",
             "worker process (s)",
         ],
-        rows=[_row(figures) for figures in (metadata, noop)],
+        rows=rows,
         ratios=[
             Ratio(
-                "metadata jobs/s ÷ no-op jobs/s",
+                "metadata jobs/s ÷ no-op jobs/s (best runs)",
                 ratio,
                 f">= {RATIO_GOAL} (issue)",
                 ratio >= RATIO_GOAL,
@@ -208,11 +241,12 @@ def build_result(metadata: BurstFigures, noop: BurstFigures) -> BenchResult:
     )
 
 
-def _row(figures: BurstFigures) -> list[str]:
+def _row(figures: BurstFigures, run_number: int, *, best: bool) -> list[str]:
     label = "metadata: fetch_game_metadata" if figures.queue == METADATA_QUEUE else "no-op job"
     outcomes = ", ".join(f"{count} {name}" for name, count in figures.outcomes.most_common())
     return [
         label,
+        f"{run_number} (best)" if best else str(run_number),
         format_count(figures.jobs),
         outcomes,
         format_seconds(figures.first_start_to_last_start),
@@ -224,15 +258,28 @@ def _row(figures: BurstFigures) -> list[str]:
 
 def _notes() -> list[str]:
     return [
-        f"Each queue gets {format_count(JOB_COUNT)} jobs and one `questrya worker --burst <queue>`"
-        " process: RQ's forking `Worker`, one work horse forked per job, as in production.",
+        f"Each round gives each queue {format_count(JOB_COUNT)} jobs of its own and one `questrya"
+        " worker --burst <queue>` process: RQ's forking `Worker`, one work horse forked per"
+        f" job, as in production. {ROUNDS} rounds, the no-op queue first in each; each side's"
+        " better run counts.",
         "jobs/s = (jobs − 1) ÷ (last job's start − first job's start), from RQ's own job"
         " timestamps: each interval is one whole cycle (run, exit, dequeue, fork). The worker"
-        " process column adds start-up (imports, database check; for the first process also"
-        " filling the bytecode cache in the temp dir), which jobs/s leaves out.",
+        " process column adds start-up (imports, database check, the rehearsal; for the first"
+        " process also filling the bytecode cache in the temp dir), which jobs/s leaves out.",
         "The metadata jobs are queued by games_service.add_to_backlog (catalog titles, one"
-        " player); each also queues a notification delivery, which this worker does not run"
-        " (notifications queue not listened to).",
+        " player per round); each also queues a notification delivery, which this worker does"
+        " not run (notifications queue not listened to).",
+        "Profiled and fixed (py-spy across the worker and its horses, cProfile in the horses):"
+        " the last results before the fix (commit 2805927) had 13.4 metadata jobs/s against"
+        " 40.0 no-op jobs/s, 0.34. The horses compiled every SQL statement of their job"
+        " afresh; `questrya worker` now rehearses a lookup and its delivery in a rolled-back"
+        " transaction before it forks (questrya/workers/rehearsal.py), so the horses inherit"
+        " the compiled statements. Also: the identification is one transaction instead of"
+        " three, saves update the row just read instead of selecting it again, pragmas and"
+        " BEGIN each take one trip to aiosqlite's thread, redis-py is told its version instead"
+        " of reading package metadata for every connection (which speeds up the no-op horse"
+        " as much), and a horse leaves its connections to the OS instead of making SQLite"
+        " checkpoint on every close.",
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
@@ -25,6 +27,7 @@ SQLITE_PRAGMAS = (
 )
 
 SQLITE_POOL_TIMEOUT_SECONDS = 60
+_BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
 
 # Any fixed number: every process upgrading the same PostgreSQL database waits on it.
 _POSTGRES_MIGRATION_LOCK = 7_216_531
@@ -96,7 +99,16 @@ def _prepare_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 def _begin_sqlite_transaction(connection: Connection) -> None:
     # IMMEDIATE takes the write lock up front, so a writer waits (busy_timeout) instead of
     # failing with "database is locked" when it upgrades a read transaction to a write.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Sent to aiosqlite directly: one trip to its thread, where exec_driver_sql takes three
+    # (open a cursor, execute, close it), for every transaction of every command.
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is None:
+        raise RuntimeError("a transaction began on a closed connection")
+    try:
+        dbapi_connection.run_async(lambda driver: driver.execute(_BEGIN_IMMEDIATE))
+    except sqlite3.Error as error:
+        # As SQLAlchemy raises any other statement's error; this event runs outside its guard.
+        raise DBAPIError.instance(_BEGIN_IMMEDIATE, None, error, sqlite3.Error) from error
 
 
 def _upgrade_to_head(connection: Connection) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import redis
+from redis.driver_info import DriverInfo
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 
@@ -28,16 +29,17 @@ __all__ = [
 ]
 
 RETRY_ATTEMPTS = 3
+_DRIVER_INFO = DriverInfo(lib_version=redis.__version__)
 RETRY_INTERVALS_SECONDS = (10, 60, 300)
 
 
 def connect(url: str) -> redis.Redis:
     """A Redis client for `url` (redis://, rediss:// or unix://); connects on first use.
 
-    Without `lib_version`, redis-py reads its version from the installed package metadata for
-    every new connection: milliseconds, paid twice by each work horse (its connections are new
-    after the fork). The pools the jobs derive from this one inherit the setting."""
-    return redis.Redis.from_url(url, lib_version=redis.__version__)
+    Told its own version, redis-py no longer reads it from the installed package metadata
+    for every new connection: milliseconds, paid twice by each work horse (its connections are
+    new after the fork). The pools the jobs derive from this one inherit the setting."""
+    return redis.Redis.from_url(url, driver_info=_DRIVER_INFO)
 
 
 def default_retry() -> Retry:
