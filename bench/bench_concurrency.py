@@ -20,15 +20,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import BenchResult, Ratio, format_count, format_millis, percentile, print_result
 from bots.chat import build_router
 from bots.messages import Speaker
 from questrya.orm.database import (
-    configure_sqlite,
     create_engine,
     create_session_factory,
+    create_sqlite_engine,
     upgrade_database,
 )
 from questrya.unit_of_work import SqlUnitOfWork
@@ -79,7 +79,7 @@ async def _measure_both(directory: Path) -> list[Figures]:
 
 def _pooled_engine(url: str) -> AsyncEngine:
     """The engine as it was: SQLAlchemy's default pool for aiosqlite files."""
-    return configure_sqlite(create_async_engine(url, pool_size=5, max_overflow=10))
+    return create_sqlite_engine(url, pool_size=5, max_overflow=10)
 
 
 async def _players_at_once(label: str, engine: AsyncEngine) -> Figures:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+from questrya.orm.sqlite_driver import BEGIN_IMMEDIATE, OneTripAiosqlite, OneTripConnection
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -27,7 +27,6 @@ SQLITE_PRAGMAS = (
 )
 
 SQLITE_POOL_TIMEOUT_SECONDS = 60
-_BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
 
 # Any fixed number: every process upgrading the same PostgreSQL database waits on it.
 _POSTGRES_MIGRATION_LOCK = 7_216_531
@@ -36,7 +35,7 @@ _POSTGRES_MIGRATION_LOCK = 7_216_531
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for `url`, set up for its database (SQLite pragmas, Postgres pool)."""
     if make_url(url).get_backend_name() == "sqlite":
-        return _create_sqlite_engine(url)
+        return create_sqlite_engine(url)
     return _create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
@@ -62,19 +61,21 @@ def alembic_config() -> Config:
     return config
 
 
-def _create_sqlite_engine(url: str) -> AsyncEngine:
+def create_sqlite_engine(url: str, *, pool_size: int = 1, max_overflow: int = 0) -> AsyncEngine:
+    """A SQLite engine on the one-trip aiosqlite adapter, with pragmas and IMMEDIATE BEGINs.
+
+    SQLite has one writer at a time. One connection per process (the default) makes this
+    process's transactions queue in the pool, in order, instead of each polling the file lock
+    with growing sleeps (busy_timeout); other processes still wait on the lock.
+    """
     _create_parent_directory(url)
-    # SQLite has one writer at a time. One connection per process makes this process's
-    # transactions queue in the pool, in order, instead of each polling the file lock with
-    # growing sleeps (busy_timeout); other processes still wait on the lock.
     engine = _create_async_engine(
-        url, pool_size=1, max_overflow=0, pool_timeout=SQLITE_POOL_TIMEOUT_SECONDS
+        url,
+        module=OneTripAiosqlite(),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=SQLITE_POOL_TIMEOUT_SECONDS,
     )
-    return configure_sqlite(engine)
-
-
-def configure_sqlite(engine: AsyncEngine) -> AsyncEngine:
-    """Set up every connection of a SQLite engine (pragmas) and its transactions (IMMEDIATE)."""
     event.listen(engine.sync_engine, "connect", _prepare_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
     return engine
@@ -99,16 +100,10 @@ def _prepare_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 def _begin_sqlite_transaction(connection: Connection) -> None:
     # IMMEDIATE takes the write lock up front, so a writer waits (busy_timeout) instead of
     # failing with "database is locked" when it upgrades a read transaction to a write.
-    # Sent to aiosqlite directly: one trip to its thread, where exec_driver_sql takes three
-    # (open a cursor, execute, close it), for every transaction of every command.
     dbapi_connection = connection.connection.dbapi_connection
-    if dbapi_connection is None:
-        raise RuntimeError("a transaction began on a closed connection")
-    try:
-        dbapi_connection.run_async(lambda driver: driver.execute(_BEGIN_IMMEDIATE))
-    except sqlite3.Error as error:
-        # As SQLAlchemy raises any other statement's error; this event runs outside its guard.
-        raise DBAPIError.instance(_BEGIN_IMMEDIATE, None, error, sqlite3.Error) from error
+    if not isinstance(dbapi_connection, OneTripConnection):
+        raise TypeError(f"not a one-trip aiosqlite connection: {dbapi_connection!r}")
+    dbapi_connection.begin_with_next_statement(BEGIN_IMMEDIATE)
 
 
 def _upgrade_to_head(connection: Connection) -> None:
