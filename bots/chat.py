@@ -64,23 +64,29 @@ class ChatRouter:
         arguments = Arguments()
         try:
             arguments = parse()
-            context = await self._context(speaker)
-            return await command.handler(context, arguments)
+            # One unit for the whole command: the player lookup and the command's own work
+            # share a transaction instead of each beginning one.
+            uow = self._uow_factory()
+            async with uow:
+                context = await self._context(speaker, lambda: uow)
+                return await command.handler(context, arguments)
         except QuestryaError as error:
             return dataclasses.replace(render_error(error, command, arguments), refused=True)
 
     async def suggest_titles(self, speaker: Speaker, typed: str, *, catalog: bool) -> list[str]:
         """Titles for autocomplete: the player's own games, then (for /add) the catalog."""
-        context = await self._context(speaker)
-        own = await game_service.suggest_titles(
-            uow=self._uow_factory(), player_id=context.player_id, typed=typed
-        )
+        uow = self._uow_factory()
+        async with uow:
+            context = await self._context(speaker, lambda: uow)
+            own = await game_service.suggest_titles(
+                uow=uow, player_id=context.player_id, typed=typed
+            )
         extra = metadata_service.suggest_catalog_titles(typed) if catalog else []
         return list(dict.fromkeys([*own, *extra]))[:MAX_SUGGESTIONS]
 
-    async def _context(self, speaker: Speaker) -> Context:
+    async def _context(self, speaker: Speaker, uow_factory: UnitOfWorkFactory) -> Context:
         player = await user_service.register(
-            uow=self._uow_factory(),
+            uow=uow_factory(),
             platform=speaker.platform,
             external_id=speaker.user_id,
             display_name=speaker.display_name,
@@ -88,10 +94,10 @@ class ChatRouter:
         membership = (speaker.platform, speaker.chat_id, player.id)
         if speaker.is_group and membership not in self._known_members:
             await group_service.note_presence(
-                uow=self._uow_factory(), address=speaker.chat, player_id=player.id
+                uow=uow_factory(), address=speaker.chat, player_id=player.id
             )
             self._known_members.add(membership)
-        return Context(speaker, player.id, self._uow_factory, is_new_player=player.is_new)
+        return Context(speaker, player.id, uow_factory, is_new_player=player.is_new)
 
 
 def render_error(error: QuestryaError, command: Command, arguments: Arguments) -> Reply:

@@ -1,5 +1,9 @@
 """The unit of work: one transaction per use case, rolled back unless committed.
 
+Units nest: a service that opens the unit its caller has open joins the caller's transaction,
+so a use case made of other use cases (a command and the player lookup before it, /next's three
+reads) is one transaction, and only the outermost `async with` ends it.
+
 Jobs asked for during the unit are written to the outbox in the same transaction and queued only
 after the commit succeeds, so a worker never looks for a row that is not there yet, and a job
 whose queue was down at commit time is still queued later by the outbox relay.
@@ -46,11 +50,14 @@ class UnitOfWork(abc.ABC):
         self._clock = clock
         self._pending_jobs: list[JobRequest] = []
         self._committed = False
+        self._depth = 0
 
     async def __aenter__(self) -> Self:
-        self._pending_jobs = []
-        self._committed = False
-        await self._begin()
+        if self._depth == 0:
+            self._pending_jobs = []
+            self._committed = False
+            await self._begin()  # counted only once begun: a failed begin leaves no unit open
+        self._depth += 1
         return self
 
     async def __aexit__(
@@ -59,6 +66,9 @@ class UnitOfWork(abc.ABC):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self._depth -= 1
+        if self._depth:
+            return
         try:
             if not self._committed:
                 await self.rollback()

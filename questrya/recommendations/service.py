@@ -29,13 +29,16 @@ async def suggest_next(
 ) -> NextRead:
     """The best games of the player's backlog and paused games, for the time they have."""
     available = parse_hours(hours)  # before any query: bad input costs nothing
-    waiting = await game_service.list_with_statuses(
-        uow=uow, player_id=player_id, statuses=RANKED_STATUSES
-    )
-    if not waiting:
-        return NextRead(hours=available, picks=[])
-    last_played = await game_service.get_last_played(uow=uow, player_id=player_id)
-    facts = await metadata_service.facts_for(uow=uow, facts_ids=_facts_ids(*waiting, last_played))
+    async with uow:  # one transaction for the three reads: they see the same list
+        waiting = await game_service.list_with_statuses(
+            uow=uow, player_id=player_id, statuses=RANKED_STATUSES
+        )
+        if not waiting:
+            return NextRead(hours=available, picks=[])
+        last_played = await game_service.get_last_played(uow=uow, player_id=player_id)
+        facts = await metadata_service.facts_for(
+            uow=uow, facts_ids=_facts_ids(*waiting, last_played)
+        )
     picks = rank(
         [_candidate(game, facts) for game in waiting],
         hours=available,

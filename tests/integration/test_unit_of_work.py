@@ -71,6 +71,68 @@ async def test_an_error_rolls_back_and_propagates(uow: SqlUnitOfWork) -> None:
     assert await stored_titles(uow) == []
 
 
+async def test_a_nested_unit_joins_the_open_one_and_the_outer_one_ends_it(
+    uow: SqlUnitOfWork,
+) -> None:
+    async with uow:
+        await add_player_and_game(uow)
+        async with uow:  # as a service called by another service opens it
+            assert await uow.players.get_by_account(ADA) is not None  # sees the outer's work
+        assert await uow.players.get_by_account(ADA) is not None  # still open after the inner
+
+    assert await stored_titles(uow) == []  # never committed: the outer exit rolled it back
+
+
+async def test_a_commit_inside_a_nested_unit_stores_the_work_and_the_unit_goes_on(
+    uow: SqlUnitOfWork, job_queue: RecordingJobQueue
+) -> None:
+    async with uow:
+        async with uow:
+            await add_player_and_game(uow)
+            uow.enqueue_after_commit(LOOKUP)
+            await uow.commit()
+        assert job_queue.jobs == [LOOKUP]
+        assert await stored_titles(uow) == ["Hades"]  # same unit, reading on after the commit
+
+    assert await stored_titles(uow) == ["Hades"]
+
+
+async def add_then_fail_in_a_nested_unit(uow: SqlUnitOfWork) -> None:
+    async with uow:
+        await add_player_and_game(uow)
+        async with uow:
+            raise RuntimeError("boom")
+
+
+async def test_an_error_inside_a_nested_unit_rolls_back_the_whole_unit(
+    uow: SqlUnitOfWork,
+) -> None:
+    with pytest.raises(RuntimeError, match="boom"):
+        await add_then_fail_in_a_nested_unit(uow)
+
+    assert await stored_titles(uow) == []
+
+
+async def test_a_unit_that_failed_to_begin_can_begin_again(
+    uow: SqlUnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    begin = uow._begin
+
+    async def refuse() -> None:
+        raise asyncio.CancelledError  # as when the task waiting for a connection is cancelled
+
+    monkeypatch.setattr(uow, "_begin", refuse)
+    with pytest.raises(asyncio.CancelledError):
+        async with uow:
+            pass
+    monkeypatch.setattr(uow, "_begin", begin)
+
+    async with uow:
+        await add_player_and_game(uow)
+        await uow.commit()
+    assert await stored_titles(uow) == ["Hades"]
+
+
 async def test_jobs_are_queued_only_after_commit(
     uow: SqlUnitOfWork, job_queue: RecordingJobQueue
 ) -> None:

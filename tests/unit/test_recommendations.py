@@ -408,6 +408,17 @@ async def say(uow: FakeUnitOfWork, text: str) -> str:
     return (await build_router(lambda: uow).handle_text(ALICE_SPEAKS, text)).text
 
 
+async def test_next_is_one_unit_with_the_player_lookup(uow: CountingUnitOfWork) -> None:
+    await say(uow, "/add Celeste")
+    await say(uow, "/add Hades")
+    begun = uow.begun
+
+    reply = await say(uow, "/next")
+
+    assert "Celeste" in reply
+    assert uow.begun == begun + 1  # the account, the games, the last played and their facts
+
+
 async def test_next_answers_one_numbered_line_per_pick(uow: CountingUnitOfWork) -> None:
     await say(uow, "/add Celeste")
     await say(uow, "/add Hades")
