@@ -375,17 +375,17 @@ def _notes() -> list[str]:
         " does not depend on it.",
         "Failed: requests the fake refused (4xx/5xx), or the bot's apology for an error.",
         "Where the time goes (--profile, py-spy on the bot at work): SQLAlchemy's sessions and"
-        " statements (the account, the command, the outbox: three transactions) about a"
-        " quarter of the bot's CPU, discord.py and aiohttp (the interaction, its callback) a"
-        " sixth, queuing the metadata job on RQ a fourteenth. The bare bot's whole interaction"
-        " costs less CPU than one of those statements' share: the ratio is Questrya's work,"
-        " not the framework's overhead, and 0.6 is out of reach for a bot that stores what it"
-        " is told.",
+        " statements (the account and the command in one transaction, then the outbox"
+        " cleared) about a quarter of the bot's CPU, discord.py and aiohttp (the interaction,"
+        " its callback) a sixth, queuing the metadata job on RQ a fourteenth. The bare bot's"
+        " whole interaction costs less CPU than the database work alone: the ratio is"
+        " Questrya's work, not the framework's overhead, and 0.6 is out of reach for a bot that"
+        " stores what it is told.",
         "Profiled and fixed: a SQLite statement took up to four trips to aiosqlite's thread,"
-        " and a transaction two more; now one each (questrya/orm/sqlite_driver.py, see the"
-        " service benchmark). In one run before"
-        " (commit 25b84cb) and after: 161.9 → 220.1 interactions/s, bot CPU 5.64 → 4.20 ms per"
-        " interaction; the bare bot 3479.6 and 3657.7 interactions/s.",
+        " and a transaction two more; now one each (questrya/orm/sqlite_driver.py), and a"
+        " command is one transaction where it was two or three (see the service benchmark)."
+        " In one run before (commit 25b84cb) and after: 157.9 → 230.9 interactions/s, bot CPU"
+        " 5.77 → 4.00 ms per interaction; the bare bot 3627.1 and 3759.0 interactions/s.",
     ]
 
 

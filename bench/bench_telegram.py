@@ -431,9 +431,10 @@ def _notes() -> list[str]:
         " near 0.6 of one that only echoes, and the ratio is Questrya's work, not the"
         " framework's overhead.",
         "Profiled and fixed: a SQLite statement took up to four trips to aiosqlite's thread,"
-        " and a transaction two more; now one each (questrya/orm/sqlite_driver.py, see the"
-        " service benchmark). In one run before"
-        " (commit 25b84cb) and after: 127.7 → 165.0 updates/s, the echo bot 979.8 and 962.0.",
+        " and a transaction two more; now one each (questrya/orm/sqlite_driver.py), and a"
+        " command is one transaction where it was two or three (see the service benchmark)."
+        " In one run before (commit 25b84cb) and after: 127.9 → 161.0 updates/s, the echo bot"
+        " 951.0 and 880.0.",
     ]
 
 
