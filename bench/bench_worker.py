@@ -289,7 +289,7 @@ def _notes() -> list[str]:
         " schema) costs 525 faults and 2.4 ms in a horse against 0.7 ms warm, a new event loop"
         " 1.7 ms, a thread 0.6 ms (measured in a forked child of a process with the worker's"
         " imports). The no-op job pays for none of it, so the ratio follows how fast the"
-        " machine serves page faults: 0.46 to 0.53 over seven runs on this machine.",
+        " machine serves page faults: from 0.46 to 0.53 in the runs of 1 and 2 December here.",
     ]
 
 
