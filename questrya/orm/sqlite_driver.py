@@ -43,30 +43,24 @@ class _Outcome:
 
 
 def _run_statement(
-    connection: sqlite3.Connection, begin: str | None, operation: str, parameters: Any
+    connection: sqlite3.Connection,
+    begin: str | None,
+    operation: str,
+    parameters: Any,
+    many: bool,
 ) -> _Outcome:
     """On aiosqlite's thread: the transaction's BEGIN if due, then the statement, to the end."""
     if begin is not None:
         connection.execute(begin)
     cursor = connection.cursor()
     try:
-        cursor.execute(operation, () if parameters is None else parameters)
+        if many:
+            cursor.executemany(operation, parameters)
+        else:
+            cursor.execute(operation, () if parameters is None else parameters)
         description = cursor.description
         rows = cursor.fetchall() if description else []
         return _Outcome(description, rows, cursor.rowcount, cursor.lastrowid)
-    finally:
-        cursor.close()
-
-
-def _run_many(
-    connection: sqlite3.Connection, begin: str | None, operation: str, parameter_sets: Any
-) -> _Outcome:
-    if begin is not None:
-        connection.execute(begin)
-    cursor = connection.cursor()
-    try:
-        cursor.executemany(operation, parameter_sets)
-        return _Outcome(None, [], cursor.rowcount, cursor.lastrowid)
     finally:
         cursor.close()
 
@@ -101,16 +95,18 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         return self._outcome.lastrowid  # type: ignore[return-value]
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        await self._run(_run_statement, operation, parameters)
+        await self._run(operation, parameters, many=False)
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
-        await self._run(_run_many, operation, seq_of_parameters)
+        await self._run(operation, seq_of_parameters, many=True)
 
-    async def _run(self, step: Any, operation: Any, parameters: Any) -> None:
+    async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         async with self._adapt_connection._execute_mutex:
             begin = self._adapt_connection.take_pending_begin()
             driver = self._connection
-            self._outcome = await driver._execute(step, driver._conn, begin, operation, parameters)
+            self._outcome = await driver._execute(
+                _run_statement, driver._conn, begin, operation, parameters, many
+            )
             self._rows = collections.deque(self._outcome.rows)
 
 
