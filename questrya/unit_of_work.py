@@ -49,13 +49,11 @@ class UnitOfWork(abc.ABC):
         self._job_queue = job_queue
         self._clock = clock
         self._pending_jobs: list[JobRequest] = []
-        self._committed = False
         self._depth = 0
 
     async def __aenter__(self) -> Self:
         if self._depth == 0:
             self._pending_jobs = []
-            self._committed = False
             await self._begin()  # counted only once begun: a failed begin leaves no unit open
         self._depth += 1
         return self
@@ -70,8 +68,8 @@ class UnitOfWork(abc.ABC):
         if self._depth:
             return
         try:
-            if not self._committed:
-                await self.rollback()
+            # Whatever is left since the last commit (nothing, most often: then no SQL is sent).
+            await self.rollback()
         finally:
             await self._close()
 
@@ -85,7 +83,6 @@ class UnitOfWork(abc.ABC):
         for job in jobs:
             await self.outbox.add(job, on=self._clock())
         await self._commit()
-        self._committed = True
         queued = await queue_jobs(self._job_queue, jobs)
         if queued:
             await self._clear_from_outbox(queued)

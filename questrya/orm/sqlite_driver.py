@@ -134,7 +134,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         super().__init__(dbapi, connection)
         self._pending_begin: str | None = None
 
-    def begin_with_next_statement(self, begin: str = BEGIN_IMMEDIATE) -> None:
+    def begin_with_next_statement(self, begin: str) -> None:
         """Open the transaction with `begin`, in the same trip as its first statement."""
         self._pending_begin = begin
 
