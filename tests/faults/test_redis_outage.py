@@ -333,7 +333,14 @@ async def test_thirty_seconds_without_redis_during_traffic_lose_nothing_and_send
             within=SETTLE_SECONDS,
             waiting_for="the scheduled relay to queue the first round of the outage",
         )
-        # ...and the run a minute later the rest (run here at once, without its grace period).
+        # ...and the run a minute later the rest (run here at once, without its grace period),
+        # once the jobs it queued are done: a running job's delivery has an outbox row of its
+        # own for a moment, which a relay without a grace period would count as well.
+        await wait_until(
+            lambda: all_idle(app.connection),
+            within=SETTLE_SECONDS,
+            waiting_for="the jobs the scheduled relay queued to be done",
+        )
         rest = await relay_now(app)
         assert relayed_by_the_scheduler(app.connection) == writes_while_down - rest
         # The relayed jobs are running meanwhile, and each delivery a job queues has its own
