@@ -64,6 +64,8 @@ class ChatRouter:
         arguments = Arguments()
         try:
             arguments = parse()
+            if command.checks_admin:
+                speaker = await speaker.with_admin_answer()
             # One unit for the whole command: the player lookup and the command's own work
             # share a transaction instead of each beginning one.
             uow = self._uow_factory()

@@ -155,6 +155,7 @@ def group_commands() -> list[Command]:
             "group admins: post members' completions here",
             _word,
             feed,
+            checks_admin=True,
         ),
         Command(
             "share",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from bots.parsing import Arguments
@@ -65,6 +65,18 @@ class Speaker:
     async def is_admin(self) -> bool | None:
         return await self.admin_check() if self.admin_check else None
 
+    async def with_admin_answer(self) -> Speaker:
+        """This speaker with the platform's answer about admin rights fetched now, so that a
+        command can ask for it later without waiting on the platform."""
+        answer = await self.is_admin()
+        if answer is None:
+            return self
+
+        async def known() -> bool:
+            return answer
+
+        return replace(self, admin_check=known)
+
     @property
     def chat(self) -> ChatAddress:
         return ChatAddress(platform=self.platform, chat_id=self.chat_id)
@@ -94,6 +106,9 @@ class Command:
     parse: Callable[[str], Arguments]
     handler: Handler = field(repr=False)
     listed: bool = True  # False for commands only choices run, kept out of /help and menus
+    # True for commands that need the platform's word on admin rights: the router asks before
+    # the command's transaction begins, so no database lock waits on a call to the platform.
+    checks_admin: bool = False
 
     def as_text(self, arguments: Arguments) -> str:
         """The command line that would give these arguments, for "did you mean" choices."""
