@@ -34,10 +34,9 @@ BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
-    """What SQLAlchemy reads off a cursor once its statement has run."""
+    """What SQLAlchemy reads off a cursor once its statement has run, besides the rows."""
 
     description: Any
-    rows: list[Any]
     rowcount: int
     lastrowid: int | None
 
@@ -48,7 +47,7 @@ def _run_statement(
     operation: str,
     parameters: Any,
     many: bool,
-) -> _Outcome:
+) -> tuple[_Outcome, list[Any]]:
     """On aiosqlite's thread: the transaction's BEGIN if due, then the statement, to the end."""
     if begin is not None:
         connection.execute(begin)
@@ -60,7 +59,7 @@ def _run_statement(
             cursor.execute(operation, () if parameters is None else parameters)
         description = cursor.description
         rows = cursor.fetchall() if description else []
-        return _Outcome(description, rows, cursor.rowcount, cursor.lastrowid)
+        return _Outcome(description, cursor.rowcount, cursor.lastrowid), rows
     finally:
         cursor.close()
 
@@ -80,7 +79,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._cursor = None  # type: ignore[assignment]
         self._soft_closed_memoized = {}  # type: ignore[assignment]
         self._rows = collections.deque()
-        self._outcome = _Outcome(None, [], -1, None)
+        self._outcome = _Outcome(None, -1, None)
 
     @property
     def description(self) -> Any:
@@ -104,10 +103,10 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         async with self._adapt_connection._execute_mutex:
             begin = self._adapt_connection.take_pending_begin()
             driver = self._connection
-            self._outcome = await driver._execute(
+            self._outcome, rows = await driver._execute(
                 _run_statement, driver._conn, begin, operation, parameters, many
             )
-            self._rows = collections.deque(self._outcome.rows)
+            self._rows = collections.deque(rows)
 
 
 class OneTripServerSideCursor(AsyncAdapt_aiosqlite_ss_cursor):
