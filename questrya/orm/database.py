@@ -32,10 +32,14 @@ SQLITE_POOL_TIMEOUT_SECONDS = 60
 _POSTGRES_MIGRATION_LOCK = 7_216_531
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for `url`, set up for its database (SQLite pragmas, Postgres pool)."""
+def create_engine(url: str, *, one_job_at_a_time: bool = False) -> AsyncEngine:
+    """An async engine for `url`, set up for its database (SQLite pragmas, Postgres pool).
+
+    `one_job_at_a_time`: for a process whose event loop only ever waits on one job (a worker),
+    SQLite runs on the loop's thread instead of a thread of its own (see create_sqlite_engine).
+    """
     if make_url(url).get_backend_name() == "sqlite":
-        return create_sqlite_engine(url)
+        return create_sqlite_engine(url, inline=one_job_at_a_time)
     return _create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
@@ -61,17 +65,22 @@ def alembic_config() -> Config:
     return config
 
 
-def create_sqlite_engine(url: str, *, pool_size: int = 1, max_overflow: int = 0) -> AsyncEngine:
+def create_sqlite_engine(
+    url: str, *, pool_size: int = 1, max_overflow: int = 0, inline: bool = False
+) -> AsyncEngine:
     """A SQLite engine on the one-trip aiosqlite adapter, with pragmas and IMMEDIATE BEGINs.
 
     SQLite has one writer at a time. One connection per process (the default) makes this
     process's transactions queue in the pool, in order, instead of each polling the file lock
     with growing sleeps (busy_timeout); other processes still wait on the lock.
+
+    `inline` runs SQLite on the event loop's thread, blocking it meanwhile (even while waiting
+    for another process's lock): only for a process with one job at a time on its loop.
     """
     _create_parent_directory(url)
     engine = _create_async_engine(
         url,
-        module=OneTripAiosqlite(),
+        module=OneTripAiosqlite(inline=inline),
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=SQLITE_POOL_TIMEOUT_SECONDS,

@@ -6,14 +6,20 @@ makes four trips per statement (open a cursor, execute, fetch the rows, close th
 more for BEGIN: most of a command's database time. This adapter does a statement's steps in one
 trip, and sends BEGIN IMMEDIATE along with the transaction's first statement.
 
+A process that runs one job at a time (an RQ worker and its work horses) can go further and make
+no trips at all: `inline=True` runs each call on the event loop's own thread (see InlineConnection).
+
 Built on SQLAlchemy 2.1's aiosqlite adapter classes and aiosqlite's queue of calls (`_execute`),
 which is why pyproject.toml holds both to their current minor series.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import functools
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -161,14 +167,59 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         return driver is not None and driver.in_transaction
 
 
-class OneTripAiosqlite(AsyncAdapt_aiosqlite_dbapi):
-    """The DB-API module SQLAlchemy's aiosqlite dialect takes as `module=`."""
+class _CallsRunAtOnce:
+    """In place of aiosqlite's queue of calls for its thread: each call runs as it is put."""
 
-    def __init__(self) -> None:
+    def put_nowait(self, call: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
+        future, function = call
+        try:
+            result = function()
+        except Exception as error:  # as aiosqlite's thread does: the awaiting caller gets it
+            if future is not None:
+                future.set_exception(error)
+        else:
+            if future is not None:
+                future.set_result(result)
+
+
+class InlineConnection(aiosqlite.Connection):
+    """An aiosqlite connection without a thread: SQLite runs on the event loop's thread.
+
+    A work horse runs one job, one statement at a time, and has nothing else for its event loop
+    to do meanwhile; a thread of its own costs each horse a thread start and every statement a
+    hand-over between threads, and buys it nothing. The loop is blocked while SQLite works,
+    which is why the bots, serving many chats at once, keep aiosqlite's thread.
+    """
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._tx = _CallsRunAtOnce()  # type: ignore[assignment]
+
+    def __await__(self) -> Any:
+        # aiosqlite's starts the thread here; the connector runs at once instead.
+        return self._connect().__await__()
+
+
+def connect_inline(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> InlineConnection:
+    """aiosqlite.connect's twin for an InlineConnection."""
+    # The pool may hand the connection to another thread later (one at a time, never at once).
+    kwargs["check_same_thread"] = False
+    return InlineConnection(functools.partial(sqlite3.connect, database, **kwargs), iter_chunk_size)
+
+
+class OneTripAiosqlite(AsyncAdapt_aiosqlite_dbapi):
+    """The DB-API module SQLAlchemy's aiosqlite dialect takes as `module=`; with `inline`, its
+    connections are InlineConnections."""
+
+    def __init__(self, *, inline: bool = False) -> None:
         super().__init__(aiosqlite, sqlite3)
+        self.inline = inline
 
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
-        connection = self.aiosqlite.connect(*arg, **kw)
-        # As SQLAlchemy's own adapter does: a forgotten connection must not keep the process up.
-        connection._thread.daemon = True
+        if self.inline:
+            connection = connect_inline(*arg, **kw)
+        else:
+            connection = self.aiosqlite.connect(*arg, **kw)
+            # As SQLAlchemy's adapter does: a forgotten connection must not keep the process up.
+            connection._thread.daemon = True
         return OneTripConnection(self, cast("AsyncIODBAPIConnection", await_(connection)))

@@ -1,12 +1,14 @@
 """The one-trip aiosqlite adapter: what SQLAlchemy reads off a cursor, in one trip a statement.
 
 Every other SQLite test runs on it too; these pin what it promises on its own: the trips, the
-IMMEDIATE lock taken with a transaction's first statement, and errors as SQLAlchemy's.
+IMMEDIATE lock taken with a transaction's first statement, and errors as SQLAlchemy's. Each runs
+twice: on aiosqlite's thread (the bots) and inline, on the event loop's thread (the workers).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -17,15 +19,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from questrya.orm.database import create_engine
-from questrya.orm.sqlite_driver import OneTripConnection
+from questrya.orm.sqlite_driver import InlineConnection, OneTripConnection
 from tests.integration.conftest import sqlite_url
 
 pytestmark = pytest.mark.asyncio
 
 
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(sqlite_url(tmp_path))
+@pytest.fixture(params=[False, True], ids=["own-thread", "inline"])
+async def engine(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(sqlite_url(tmp_path), one_job_at_a_time=request.param)
     async with engine.begin() as connection:
         await connection.execute(
             text("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
@@ -169,3 +171,23 @@ async def test_streamed_results_begin_the_transaction_too(engine: AsyncEngine) -
         assert [row.name async for row in streamed] == [f"n{i}" for i in range(5)]
         assert not lock_is_free(engine)
         await connection.rollback()
+
+
+async def test_a_worker_engine_runs_sqlite_on_the_callers_thread_and_starts_none(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(sqlite_url(tmp_path), one_job_at_a_time=True)
+    threads_before = threading.active_count()
+    try:
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            assert isinstance(raw.driver_connection, InlineConnection)
+            driver = raw.driver_connection._conn
+            driver.create_function("thread_id", 0, threading.get_ident)
+            ran_on = (await connection.execute(text("SELECT thread_id()"))).scalar_one()
+
+        assert ran_on == threading.get_ident()
+        assert threading.active_count() == threads_before
+    finally:
+        await engine.dispose()
+    assert lock_is_free(engine)
