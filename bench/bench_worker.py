@@ -294,6 +294,14 @@ def _notes() -> list[str]:
         " 0.45 to 0.46 on 2 December, the code of commit 25b84cb measured again too (0.45):"
         " the no-op got faster on this machine (49.6 → 59 to 65 jobs/s) more than the"
         " metadata job (26.4 → 27 to 30).",
+        "Profiled and fixed again (phase timers in the horses): each horse started a thread for"
+        " its SQLite connection and handed every statement over to it. A worker runs one job at"
+        " a time, so its engine now runs SQLite on the event loop's thread"
+        " (questrya/orm/sqlite_driver.py, InlineConnection; the bots keep aiosqlite's thread)."
+        " In one run, threaded and inline in turn, on 2 December: 36.1 → 33.7 ms per metadata"
+        " job, the ratio 0.53 → 0.56 (no-op 19.0 and 18.8 ms); a second pair 0.55 → 0.57."
+        " Tried and left out, no difference above the noise: queuing the delivery without a"
+        " thread, gc.freeze() before the forks.",
     ]
 
 
