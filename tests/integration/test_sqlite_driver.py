@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from questrya.orm.database import create_engine
 from questrya.orm.sqlite_driver import InlineConnection, OneTripConnection
+from questrya.workers.runtime import worker_engine
 from tests.integration.conftest import sqlite_url
 
 pytestmark = pytest.mark.asyncio
@@ -176,7 +177,7 @@ async def test_streamed_results_begin_the_transaction_too(engine: AsyncEngine) -
 async def test_a_worker_engine_runs_sqlite_on_the_callers_thread_and_starts_none(
     tmp_path: Path,
 ) -> None:
-    engine = create_engine(sqlite_url(tmp_path), one_job_at_a_time=True)
+    engine = worker_engine(sqlite_url(tmp_path))
     threads_before = threading.active_count()
     try:
         async with engine.connect() as connection:
