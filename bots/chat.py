@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from cachetools import LRUCache
+
 from bots.commands import command_table
 from bots.messages import Choice, Command, Context, Reply, Speaker, UnitOfWorkFactory
 from bots.parsing import Arguments, check_types
@@ -27,16 +29,27 @@ from questrya.users import service as user_service
 
 MAX_ECHOED_COMMAND = 32
 MAX_SUGGESTIONS = 25  # Discord's cap on autocomplete choices
+# A bot in many busy groups meets more memberships than it should hold for ever; one it forgot
+# costs only the write it saves (note_presence is idempotent).
+REMEMBERED_MEMBERSHIPS = 50_000
+
+Membership = tuple[str, str, int]  # platform, chat id, player id
 
 
 class ChatRouter:
     """Turns commands into service calls and their results (or refusals) into replies."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, commands: dict[str, Command]) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        commands: dict[str, Command],
+        *,
+        remembered_memberships: int = REMEMBERED_MEMBERSHIPS,
+    ) -> None:
         self._uow_factory = uow_factory
         self.commands = commands
-        # Memberships already recorded by this process: each costs a write only once.
-        self._known_members: set[tuple[str, str, int]] = set()
+        # Memberships this process recorded lately: each costs a write only once while held.
+        self._known_members: LRUCache[Membership, bool] = LRUCache(remembered_memberships)
 
     async def handle_text(self, speaker: Speaker, text: str) -> Reply:
         """Handle a line as typed: `/done@QuestryaBot Hades 9`."""
@@ -94,11 +107,12 @@ class ChatRouter:
             display_name=speaker.display_name,
         )
         membership = (speaker.platform, speaker.chat_id, player.id)
-        if speaker.is_group and membership not in self._known_members:
+        # get, not `in`: a lookup keeps an active membership among the recently used.
+        if speaker.is_group and not self._known_members.get(membership):
             await group_service.note_presence(
                 uow=uow_factory(), address=speaker.chat, player_id=player.id
             )
-            self._known_members.add(membership)
+            self._known_members[membership] = True
         return Context(speaker, player.id, uow_factory, is_new_player=player.is_new)
 
 

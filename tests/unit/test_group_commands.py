@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import Any
 
 import pytest
 
 from bots.chat import ChatRouter, Reply, Speaker, build_router
+from bots.commands import command_table
 from bots.messages import Poll
 from questrya.common.values import ChatAddress, GameStatus
 from questrya.games import service as game_service
@@ -334,3 +336,31 @@ async def test_wish_in_a_group_remembers_the_group_for_the_release_day(
     assert reply.text == "Added Hades II to your wishlist. I'll tell you on its release day."
     [game] = uow.committed_games.values()
     assert (game.status, game.added_in) == (GameStatus.WISHLIST, FRIENDS)
+
+
+# -- memberships the router remembers ------------------------------------------------------
+
+
+async def test_the_router_writes_a_membership_once_while_it_remembers_it(
+    uow: FakeUnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    presence_writes: list[str] = []
+    note_presence = group_service.note_presence
+
+    async def counted(*, address: ChatAddress, **rest: Any) -> None:
+        presence_writes.append(address.chat_id)
+        await note_presence(address=address, **rest)
+
+    monkeypatch.setattr(group_service, "note_presence", counted)
+    router = ChatRouter(lambda: uow, command_table(), remembered_memberships=2)
+    in_group = {
+        name: Speaker("console", "alice", "Alice", f"group:{name}", is_group=True)
+        for name in ("a", "b", "c")
+    }
+    for name in ("a", "b", "b", "a", "c", "a", "b"):
+        await say(router, in_group[name], "/help")
+    # Two held: "c" pushed out "b", the least recently used, so only "b" is written again.
+    assert presence_writes == ["group:a", "group:b", "group:c", "group:b"]
+    assert uow.committed_groups.keys() == {
+        ChatAddress("console", f"group:{name}") for name in ("a", "b", "c")
+    }
