@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 
 from bots.chat import ChatRouter
+from bots.discord.polls import PollVotes
 from bots.discord.responses import answer_command, report_failure
 from bots.discord.speakers import speaker_of
 from bots.link_commands import LinkArguments
@@ -43,7 +44,9 @@ Runner = Callable[[discord.Interaction, str, Arguments], Awaitable[None]]
 Completer = Callable[[discord.Interaction, str], Coroutine[Any, Any, Choices]]
 
 
-def register_commands(tree: app_commands.CommandTree[Any], router: ChatRouter) -> None:
+def register_commands(
+    tree: app_commands.CommandTree[Any], router: ChatRouter, polls: PollVotes
+) -> None:
     """Every command, its options and autocompletes, and the tree's one error handler."""
 
     def summary(name: str) -> str:
@@ -52,7 +55,7 @@ def register_commands(tree: app_commands.CommandTree[Any], router: ChatRouter) -
 
     async def run(interaction: discord.Interaction, name: str, arguments: Arguments) -> None:
         work = router.handle_command(speaker_of(interaction), name, arguments)
-        await answer_command(interaction, name, work)
+        await polls.opened(await answer_command(interaction, name, work), interaction.channel_id)
 
     async def own_titles(interaction: discord.Interaction, typed: str) -> Choices:
         speaker = speaker_of(interaction)

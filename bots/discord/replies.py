@@ -21,7 +21,7 @@ from questrya.notifications.senders.discord import (
     text_fields,
 )
 
-__all__ = ["NO_MENTIONS", "message_parts", "native_poll", "poll_part"]
+__all__ = ["NO_MENTIONS", "carries_poll", "message_parts", "native_poll", "poll_part"]
 
 # Tonight's vote stays open for the evening; Discord counts a poll's duration in whole hours.
 POLL_DURATION = timedelta(hours=4)
@@ -49,15 +49,18 @@ def message_parts(reply: Reply, owner: str, *, editing: bool = False) -> dict[st
 def poll_part(reply: Reply) -> dict[str, discord.Poll]:
     """`{"poll": …}` for a reply that opens a vote, else nothing. Also for the edit that fills
     a deferred answer in: the one edit Discord lets add a poll."""
-    poll = native_poll(reply.poll) if reply.poll is not None else None
-    return {"poll": poll} if poll is not None else {}
+    poll = reply.poll
+    return {"poll": native_poll(poll)} if poll is not None and poll.options else {}
 
 
-def native_poll(poll: Poll) -> discord.Poll | None:
+def carries_poll(reply: Reply) -> bool:
+    """Whether the reply's message carries a poll: a vote with something to vote on."""
+    return reply.poll is not None and bool(reply.poll.options)
+
+
+def native_poll(poll: Poll) -> discord.Poll:
     """The vote as a Discord poll: one answer each, within Discord's limits (the numbers of
     /vote still match: answers beyond the tenth are left out, not merged)."""
-    if not poll.options:
-        return None
     question = shorten(poll.question, POLL_QUESTION_LIMIT)
     native = discord.Poll(question=question, duration=POLL_DURATION, multiple=False)
     for option in poll.options[:POLL_ANSWERS_LIMIT]:

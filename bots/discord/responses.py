@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -28,22 +29,32 @@ USUALLY_PUBLIC = frozenset({"done", "feed", "recommend", "tonight", "vote"})
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Answered:
+    """The reply given, and the message it was given in (None where Discord named none)."""
+
+    reply: Reply
+    message_id: int | None
+
+
 async def answer_command(
     interaction: discord.Interaction, command: str, work: Awaitable[Reply]
-) -> None:
+) -> Answered:
     """Answer a slash command with the reply `work` produces."""
     task = asyncio.ensure_future(work)
     if not await _finishes_in_time(task):
-        await _answer_late(interaction, command, task)
-        return
+        return await _answer_late(interaction, command, task)
     reply = task.result()
     parts = message_parts(reply, str(interaction.user.id))
-    await interaction.response.send_message(**parts, ephemeral=_is_private(interaction, reply))
+    sent = await interaction.response.send_message(
+        **parts, ephemeral=_is_private(interaction, reply)
+    )
+    return Answered(reply, sent.message_id)
 
 
 async def _answer_late(
     interaction: discord.Interaction, command: str, task: asyncio.Future[Reply]
-) -> None:
+) -> Answered:
     """Defer, guessing who the reply is for (it is not here yet), then fill it in."""
     owner = str(interaction.user.id)
     deferred_private = interaction.guild_id is not None and command not in USUALLY_PUBLIC
@@ -51,11 +62,14 @@ async def _answer_late(
     reply = await task
     if deferred_private == _is_private(interaction, reply):
         parts = message_parts(reply, owner, editing=True) | poll_part(reply)
-        await interaction.edit_original_response(**parts)
-        return
+        edited = await interaction.edit_original_response(**parts)
+        return Answered(reply, edited.id)
     # A wrong guess: a private "thinking" cannot turn public (nor the reverse); it makes way.
     await interaction.delete_original_response()
-    await interaction.followup.send(**message_parts(reply, owner), ephemeral=not deferred_private)
+    sent = await interaction.followup.send(
+        **message_parts(reply, owner), ephemeral=not deferred_private, wait=True
+    )
+    return Answered(reply, sent.id)
 
 
 def _is_private(interaction: discord.Interaction, reply: Reply) -> bool:
@@ -65,7 +79,7 @@ def _is_private(interaction: discord.Interaction, reply: Reply) -> bool:
 
 async def answer_press(
     interaction: discord.Interaction, owner: str, work: Awaitable[Reply]
-) -> None:
+) -> Answered:
     """Answer a button press: the reply replaces the pressed message, except a public reply
     to a private message or one with a poll (a new public one) and a press on a button for
     anyone in a server (privately to the presser, so the message stays as the others see it)."""
@@ -77,9 +91,11 @@ async def answer_press(
     where = _where_to_answer(interaction, owner, reply)
     if where == "in place":
         await _replace_pressed(interaction, message_parts(reply, presser, editing=True), deferred)
-    else:
-        parts = message_parts(reply, presser)
-        await _send_new(interaction, parts, deferred, private=where == "privately")
+        pressed = interaction.message
+        return Answered(reply, pressed.id if pressed is not None else None)
+    parts = message_parts(reply, presser)
+    sent_id = await _send_new(interaction, parts, deferred, private=where == "privately")
+    return Answered(reply, sent_id)
 
 
 async def _replace_pressed(
@@ -93,11 +109,10 @@ async def _replace_pressed(
 
 async def _send_new(
     interaction: discord.Interaction, parts: dict[str, Any], deferred: bool, *, private: bool
-) -> None:
+) -> int | None:
     if deferred:
-        await interaction.followup.send(**parts, ephemeral=private)
-    else:
-        await interaction.response.send_message(**parts, ephemeral=private)
+        return (await interaction.followup.send(**parts, ephemeral=private, wait=True)).id
+    return (await interaction.response.send_message(**parts, ephemeral=private)).message_id
 
 
 def _where_to_answer(interaction: discord.Interaction, owner: str, reply: Reply) -> str:

@@ -25,3 +25,20 @@ def speaker_of(interaction: discord.Interaction) -> Speaker:
         is_group=in_server,
         admin_check=manages_server if in_server else None,
     )
+
+
+def voter_of(member: discord.Member, channel_id: int) -> Speaker:
+    """The speaker of a tap on a poll in a server channel: the member as the server knows them
+    (their name there, their permissions)."""
+
+    async def manages_server() -> bool:
+        return member.guild_permissions.manage_guild
+
+    return Speaker(
+        platform=PLATFORM,
+        user_id=str(member.id),
+        display_name=member.display_name,
+        chat_id=str(channel_id),
+        is_group=True,
+        admin_check=manages_server,
+    )

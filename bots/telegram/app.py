@@ -24,7 +24,7 @@ from bots.messages import UnitOfWorkFactory
 from bots.telegram.handlers import TelegramHandlers
 from bots.telegram.polling import poll_updates
 from bots.telegram.updates import UpdateDispatcher
-from questrya.notifications.senders.telegram_polls import PollChats
+from questrya.notifications.senders.poll_chats import PollChats
 from questrya.notifications.senders.telegram_threads import ReplyThreads
 from questrya.notifications.senders.telegram_updates import HandledUpdates
 

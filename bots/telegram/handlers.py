@@ -18,7 +18,7 @@ from bots.telegram.replies import ButtonPress, decode_button, render
 from bots.telegram.speakers import GROUP_CHATS, PLATFORM, speaker_of
 from questrya.common.values import ChatAddress
 from questrya.groups import service as group_service
-from questrya.notifications.senders.telegram_polls import PollChats
+from questrya.notifications.senders.poll_chats import PollChats
 from questrya.notifications.senders.telegram_threads import ReplyThreads, Thread
 
 NOT_YOURS = "This button belongs to someone else's message."

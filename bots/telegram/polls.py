@@ -19,7 +19,7 @@ from telegram.constants import PollLimit
 from bots.chat import ChatRouter
 from bots.messages import Poll
 from bots.telegram.speakers import voter_of
-from questrya.notifications.senders.telegram_polls import PollChats
+from questrya.notifications.senders.poll_chats import PollChats
 
 MIN_VOTE_OPTIONS = 2  # Telegram takes a poll of one option; a vote on one game is no vote
 

@@ -11,8 +11,9 @@ import click
 
 from bots.chat import build_router
 from bots.telegram.app import bot_id_of, build_application, run_polling, run_webhook
+from bots.telegram.speakers import PLATFORM
 from questrya.logs import RedactSecrets
-from questrya.notifications.senders.telegram_polls import PollChats
+from questrya.notifications.senders.poll_chats import PollChats
 from questrya.notifications.senders.telegram_threads import ReplyThreads
 from questrya.notifications.senders.telegram_updates import HandledUpdates
 
@@ -30,7 +31,8 @@ async def run_telegram(app: App, *, webhook_url: str | None) -> None:
     if settings.telegram_token is None:
         raise click.ClickException("QUESTRYA_TELEGRAM_TOKEN is not set")
     token = settings.telegram_token.get_secret_value()
-    threads, poll_chats = ReplyThreads.connect(app.redis_url), PollChats.connect(app.redis_url)
+    threads = ReplyThreads.connect(app.redis_url)
+    poll_chats = PollChats.connect(app.redis_url, PLATFORM)
     handled = HandledUpdates.connect(app.redis_url, bot_id_of(token))
     application = build_application(
         token,

@@ -234,7 +234,7 @@ class ScoreChangeRow(Base):
 
 
 class GroupPollRow(Base):
-    """A vote on what a group plays tonight, in chats whose platform has no native polls."""
+    """A vote on what a group plays tonight: /vote and taps on the native poll count here."""
 
     __tablename__ = "group_polls"
 

@@ -238,6 +238,40 @@ async def test_tonight_opens_a_native_poll_on_the_games_both_have(
     assert (voted.text, voted.ephemeral) == ("Bob voted. So far: Hades 0 · Hollow Knight 1", False)
 
 
+async def test_taps_on_the_latest_poll_count_as_votes_and_taps_on_an_older_one_do_not(
+    bot: DiscordBotUnderTest, friends: Friends
+) -> None:
+    channel = friends.channel
+    older = await bot.command(friends.alice, channel, "tonight")
+    latest = await bot.command(friends.alice, channel, "tonight")
+
+    await bot.fake.tap_poll(friends.cara, older.message, 1)  # /vote counts in the latest only
+    await bot.fake.tap_poll(friends.alice, latest.message, 1)
+    await bot.fake.tap_poll(friends.bob, latest.message, 2)
+    await bot.fake.tap_poll(friends.bob, latest.message, 2, withdrawn=True)  # /vote has no "none"
+    voters = await bot.wait_until(
+        "two taps counted", lambda: voters_in_latest_poll(bot, channel, at_least=2)
+    )
+    standing = await bot.command(friends.cara, channel, "vote", {"number": 2})
+
+    assert voters == {friends.alice["id"], friends.bob["id"]}, bot.context()
+    assert standing.text == "Cara voted. So far: Hades 1 · Hollow Knight 2"
+
+
+def voters_in_latest_poll(bot: DiscordBotUnderTest, channel: JSON, *, at_least: int) -> set[str]:
+    """The Discord ids of those who voted in the channel's latest poll, once there are
+    `at_least` of them (none till then)."""
+    rows = bot.query(
+        "SELECT a.external_id FROM group_poll_votes v"
+        " JOIN accounts a ON a.player_id = v.player_id AND a.platform = 'discord'"
+        " WHERE v.poll_id = (SELECT MAX(id) FROM group_polls"
+        " WHERE platform = 'discord' AND chat_id = ?)",
+        channel["id"],
+    )
+    voters = {external_id for (external_id,) in rows}
+    return voters if len(voters) >= at_least else set()
+
+
 async def test_group_commands_in_a_dm_get_one_line(
     bot: DiscordBotUnderTest, friends: Friends
 ) -> None:

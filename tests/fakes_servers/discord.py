@@ -74,6 +74,7 @@ ROUTES = [
     ("GET", MESSAGE_PATH, "get_original", False),
     ("PATCH", MESSAGE_PATH, "patch_original", False),
     ("DELETE", MESSAGE_PATH, "delete_original", False),
+    ("GET", "/guilds/{guild_id}/members/{user_id}", "get_member", True),
     ("GET", "/channels/{channel_id}", "get_channel", True),
     ("POST", "/channels/{channel_id}/messages", "post_message", True),
 ]  # fmt: skip
@@ -343,6 +344,27 @@ class FakeDiscord(DiscordRest):
         channel = self.channels[current["channel_id"]]
         data = {"custom_id": custom_id, "component_type": BUTTON}
         return await self._dispatch(COMPONENT, player, channel, data, message=current)
+
+    async def tap_poll(
+        self, player: JSON, message: JSON, answer_id: int, *, withdrawn: bool = False
+    ) -> None:
+        """A member taps (or, `withdrawn`, untaps) an answer of a message's poll in a server;
+        the bot hears it if it asked for poll events."""
+        current = self.messages[message["channel_id"]][message["id"]]
+        answers = {answer["answer_id"] for answer in (current.get("poll") or {}).get("answers", [])}
+        if answer_id not in answers:
+            raise ValueError(f"message {current['id']} has no poll answer {answer_id}")
+        guild_id = self.channels[current["channel_id"]]["guild_id"]
+        if player["id"] not in self.guilds[guild_id].members:
+            raise ValueError(f"{player['username']} is not a member of server {guild_id}")
+        event = "MESSAGE_POLL_VOTE_REMOVE" if withdrawn else "MESSAGE_POLL_VOTE_ADD"
+        vote = {
+            "user_id": player["id"], "channel_id": current["channel_id"],
+            "message_id": current["id"], "guild_id": guild_id, "answer_id": answer_id,
+        }  # fmt: skip
+        await self.gateway.dispatch(
+            event, vote, guild_id=guild_id, intent=shapes.GUILD_MESSAGE_POLLS_INTENT
+        )
 
     async def _dispatch(
         self, kind: int, player: JSON, channel: JSON, data: JSON, message: JSON | None = None

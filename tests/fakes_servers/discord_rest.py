@@ -288,6 +288,17 @@ class DiscordRest:
             raise ApiError(*shapes.UNKNOWN_MESSAGE)
         return message
 
+    # -- servers ----------------------------------------------------------------------------
+
+    def get_member(self, route: Route) -> Answer:
+        guild = self.guilds.get(route.params["guild_id"])
+        if guild is None or not guild.bot_present:
+            raise ApiError(*shapes.UNKNOWN_GUILD)
+        member = guild.members.get(route.params["user_id"])
+        if member is None:
+            raise ApiError(*shapes.UNKNOWN_MEMBER)
+        return Answer(member)
+
     # -- channel messages -------------------------------------------------------------------
 
     def get_channel(self, route: Route) -> Answer:

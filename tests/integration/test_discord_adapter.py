@@ -1,7 +1,8 @@
 """The Discord adapter in this process, on the real discord.py client against the fake Discord:
 the paths the end-to-end tests cannot reach on demand (slow answers, bugs, public news after a
-private "thinking", a slow poll, buttons anyone may press, someone else's buttons on a public
-message), with the router on in-memory storage."""
+private "thinking", a slow poll and where it is noted, buttons anyone may press, someone else's
+buttons on a public message), with the router on in-memory storage and the poll notes on the
+session's Redis."""
 
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ from bots.chat import Choice, Reply, build_router
 from bots.discord import responses
 from bots.discord.buttons import NOT_YOURS
 from bots.discord.client import QuestryaBot
+from bots.discord.polls import PollVotes
 from bots.discord.responses import APOLOGY, answer_command
 from bots.messages import Poll
 from questrya.common.values import ChatAddress
 from questrya.notifications.domain import Notification, Option
 from questrya.notifications.senders.discord import DiscordSender, use_discord_endpoints
+from questrya.notifications.senders.poll_chats import PollChats
 from tests.fakes import FakeUnitOfWork
 from tests.fakes_servers import discord_payloads as shapes
 from tests.fakes_servers.discord import FakeDiscord
@@ -48,8 +51,8 @@ class SlowUnitOfWork(FakeUnitOfWork):
 
 class BotWithTestCommands(QuestryaBot):
     """Questrya's bot plus commands only tests have: public news, a bug, a public message with
-    its player's buttons, a vote answered as /tonight's. All answer through the bot's own
-    answer_command."""
+    its player's buttons, a vote answered as /tonight's and one answered as a private command's.
+    All answer through the bot's own answer_command; the votes are noted as the bot's are."""
 
     async def setup_hook(self) -> None:
         async def news() -> Reply:
@@ -85,7 +88,13 @@ class BotWithTestCommands(QuestryaBot):
 
         @self.tree.command(name="evening", description="A vote, as /tonight's")
         async def evening(interaction: discord.Interaction) -> None:
-            await answer_command(interaction, "tonight", vote())
+            answered = await answer_command(interaction, "tonight", vote())
+            await self.polls.opened(answered, interaction.channel_id)
+
+        @self.tree.command(name="surprise", description="A vote, as a private command's")
+        async def surprise(interaction: discord.Interaction) -> None:
+            answered = await answer_command(interaction, "stats", vote())
+            await self.polls.opened(answered, interaction.channel_id)
 
         await super().setup_hook()
 
@@ -102,9 +111,17 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def bot(fake: FakeDiscord) -> AsyncIterator[QuestryaBot]:
+async def poll_chats(redis_server_url: str) -> AsyncIterator[PollChats]:
+    chats = PollChats.connect(redis_server_url, "discord")
+    yield chats
+    await chats.aclose()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bot(fake: FakeDiscord, poll_chats: PollChats) -> AsyncIterator[QuestryaBot]:
     uow = SlowUnitOfWork()
-    client = BotWithTestCommands(build_router(lambda: uow))
+    router = build_router(lambda: uow)
+    client = BotWithTestCommands(router, PollVotes(router, poll_chats))
     running = asyncio.create_task(client.start(fake.token))
     await fake.wait_until(lambda: bool(fake.gateway.live_sessions) and None in fake.commands)
     yield client
@@ -229,7 +246,7 @@ async def test_a_button_for_anyone_answers_the_presser_privately_in_a_server(
 
 
 async def test_a_slow_vote_shows_its_thinking_publicly_then_the_poll(
-    fake: FakeDiscord, bot: QuestryaBot, slow: None
+    fake: FakeDiscord, bot: QuestryaBot, slow: None, poll_chats: PollChats
 ) -> None:
     player, channel = await in_server(fake, "Vic")
 
@@ -241,6 +258,30 @@ async def test_a_slow_vote_shows_its_thinking_publicly_then_the_poll(
     assert message["content"].startswith("What shall we play tonight?\n1. Hades")
     assert message["flags"] == 0
     assert [m["id"] for m in fake.channel_messages(channel["id"])] == [message["id"]]
+    assert await poll_chats.chat_of_latest(message["id"]) == channel["id"]  # taps will count
+
+
+async def test_a_slow_vote_after_a_private_thinking_is_noted_in_the_message_that_replaces_it(
+    fake: FakeDiscord, bot: QuestryaBot, slow: None, poll_chats: PollChats
+) -> None:
+    player, channel = await in_server(fake, "Una")
+
+    sent = await fake.run_command(player, channel, "surprise")
+    message = await fake.settled(sent)
+
+    assert sent.response == {"type": DEFERRED_MESSAGE, "data": {"flags": shapes.EPHEMERAL}}
+    assert (answer_texts(message), message["flags"]) == (["Hades", "Celeste"], 0)
+    assert await poll_chats.chat_of_latest(message["id"]) == channel["id"]
+
+
+async def test_a_reply_without_a_poll_is_not_noted(
+    fake: FakeDiscord, bot: QuestryaBot, poll_chats: PollChats
+) -> None:
+    player, channel = await in_server(fake, "Ola")
+
+    message = await fake.settled(await fake.run_command(player, channel, "announce"))
+
+    assert await poll_chats.chat_of_latest(message["id"]) is None
 
 
 async def test_someone_elses_button_on_a_public_message_is_refused_privately(

@@ -20,6 +20,7 @@ from questrya.groups.domain import completion_post
 from questrya.notifications.domain import Notification, Option
 from questrya.notifications.senders.base import ChatGone, DeliveryFailed
 from questrya.notifications.senders.factory import build_senders
+from questrya.notifications.senders.poll_chats import PollChats
 from questrya.notifications.senders.telegram import (
     GROUP_LIMIT,
     MAX_ATTEMPTS,
@@ -27,7 +28,6 @@ from questrya.notifications.senders.telegram import (
     PRIVATE_CHAT_LIMIT,
     TelegramSender,
 )
-from questrya.notifications.senders.telegram_polls import PollChats
 from questrya.notifications.senders.telegram_threads import ReplyThreads, Thread
 from questrya.settings import Settings
 from tests.fakes_servers.telegram import Call, FakeBotApi
@@ -291,9 +291,10 @@ async def test_reply_threads_without_redis_are_skipped_not_errors() -> None:
 async def test_a_poll_is_found_in_its_chat_while_it_is_the_chats_latest(
     connection: aioredis.Redis,
 ) -> None:
-    polls = PollChats(connection)
+    polls = PollChats(connection, "telegram")
     await polls.remember("5001", "-4201")
     assert await polls.chat_of_latest("5001") == "-4201"
+    assert await PollChats(connection, "discord").chat_of_latest("5001") is None
 
     await polls.remember("5002", "-4201")
     await polls.remember("6001", "-4301")
@@ -305,7 +306,7 @@ async def test_a_poll_is_found_in_its_chat_while_it_is_the_chats_latest(
 
 
 async def test_poll_notes_without_redis_are_skipped_not_errors() -> None:
-    polls = PollChats.connect("redis://127.0.0.1:1/0")
+    polls = PollChats.connect("redis://127.0.0.1:1/0", "telegram")
 
     await polls.remember("5001", "-4201")
 

@@ -159,7 +159,6 @@ def test_a_poll_keeps_within_discords_limits() -> None:
 
     native = native_poll(Poll("?" * 400, options))
 
-    assert native is not None
     assert len(native.question) == 300
     assert len(native.answers) == 10  # the first ten: /vote's numbers still match
     assert all(len(answer.text) == 55 for answer in native.answers)
