@@ -81,9 +81,9 @@ class TelegramHandlers:
             await self._votes.count(update.poll_answer)
 
     async def on_chat_moved(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A group became a supergroup, with a new id: its feed, members, polls and games move
-        with it. Telegram tells it twice, in the old chat and in the new; moving again is a
-        no-op."""
+        """A group became a supergroup, with a new id: its feed, members, polls (and the note of
+        its latest native poll) and games move with it. Telegram tells it twice, in the old chat
+        and in the new; moving again is a no-op."""
         move = chat_move(update.effective_message) if update.effective_message else None
         if move is not None:
             old, new = move
@@ -93,6 +93,7 @@ class TelegramHandlers:
                 old=ChatAddress(PLATFORM, str(old)),
                 new=ChatAddress(PLATFORM, str(new)),
             )
+            await self._votes.moved(str(old), str(new))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one error handler: log the bug (tokens are scrubbed by the log filter) and

@@ -76,6 +76,11 @@ class PollVotes:
         if self._chats is not None and sent.poll is not None:
             await self._chats.remember(sent.poll.id, str(sent.chat.id))
 
+    async def moved(self, old_chat_id: str, new_chat_id: str) -> None:
+        """The group became a supergroup: taps on its latest poll count at the new id."""
+        if self._chats is not None:
+            await self._chats.move_chat(old_chat_id, new_chat_id)
+
     async def count(self, answer: PollAnswer) -> None:
         """Count a tap; the poll itself shows it to the group, so nothing is posted."""
         if self._chats is None or answer.user is None or not answer.option_ids:

@@ -9,12 +9,14 @@ would go.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import pytest_asyncio
+import redis
 
 from bots.telegram.handlers import NOT_YOURS
 from questrya.linking.service import ASK_IN_PRIVATE, UNLINK_IN_PRIVATE
@@ -262,6 +264,44 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_feed_at_the_new_id(
     assert _feeds_at(bot, club) is None, bot.context()
     assert post.ok
     assert bot.sends_to(club, since) == []  # nothing was sent to the old id, to be refused
+
+
+async def test_a_tap_on_a_poll_sent_before_the_move_counts_at_the_supergroups_id(
+    bot: TelegramBotUnderTest, friends: Friends
+) -> None:
+    api = bot.api
+    club = api.group_chat(-4_800, "Poll club", "group")
+    una, vik = api.user(1621, "Una"), api.user(1622, "Vik")
+    await bot.say(club, vik, "/share on")  # Una asks: her games count without
+    await add_in_private(bot, una, "Hades", "Hollow Knight")
+    await add_in_private(bot, vik, "Hollow Knight", "Hades")
+    since = len(api.calls)
+    await bot.say(club, una, "/tonight")
+    poll = await bot.poll_sent(club, since)
+
+    supergroup = api.upgrade_group(club, -100_4800, by=una)
+    await bot.wait_until(
+        "the poll noted at the new id", lambda: _latest_poll_noted(bot, supergroup)
+    )
+    bot.tap_poll(club, vik, poll, option=1)
+    await bot.wait_until("Vik's tap counted", lambda: _voters_at(bot, supergroup))
+    vote = await bot.say(supergroup, una, "/vote 1")
+
+    assert shown_text(vote) == "Una voted. So far: Hades 1 · Hollow Knight 1", bot.context()
+
+
+def _latest_poll_noted(bot: TelegramBotUnderTest, chat: JSON) -> bool | None:
+    with contextlib.closing(redis.Redis.from_url(bot.redis_url)) as connection:
+        return bool(connection.exists(f"questrya:telegram:poll:latest:{chat['id']}")) or None
+
+
+def _voters_at(bot: TelegramBotUnderTest, chat: JSON) -> list[tuple[int]] | None:
+    voters = bot.query(
+        "SELECT v.player_id FROM group_poll_votes v JOIN group_polls p ON p.id = v.poll_id"
+        " WHERE p.platform = 'telegram' AND p.chat_id = ?",
+        str(chat["id"]),
+    )
+    return voters or None
 
 
 def _feeds_at(bot: TelegramBotUnderTest, chat: JSON) -> list[tuple[str]] | None:

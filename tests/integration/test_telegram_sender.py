@@ -305,10 +305,40 @@ async def test_a_poll_is_found_in_its_chat_while_it_is_the_chats_latest(
     assert await polls.chat_of_latest("7001") is None
 
 
+async def test_a_chats_latest_poll_follows_it_to_its_new_id_once(
+    connection: aioredis.Redis,
+) -> None:
+    polls = PollChats(connection, "telegram")
+    await polls.remember("5101", "-4401")
+    await polls.remember("5102", "-4401")
+
+    await polls.move_chat("-4401", "-1004401")
+    await polls.remember("5103", "-1004401")  # a poll opened in the supergroup
+    await polls.move_chat("-4401", "-1004401")  # Telegram's second notice of the move
+
+    assert await polls.chat_of_latest("5102") is None  # no longer the latest at the new id
+    assert await polls.chat_of_latest("5103") == "-1004401"
+    await polls.move_chat("-4499", "-1004499")  # a chat without polls: nothing to move
+    assert await connection.get("questrya:telegram:poll:latest:-1004499") is None
+
+
+async def test_a_polls_move_follows_the_poll_before_a_new_one_is_opened(
+    connection: aioredis.Redis,
+) -> None:
+    polls = PollChats(connection, "telegram")
+    await polls.remember("5201", "-4501")
+
+    await polls.move_chat("-4501", "-1004501")
+    await polls.move_chat("-4501", "-1004501")
+
+    assert await polls.chat_of_latest("5201") == "-1004501"
+
+
 async def test_poll_notes_without_redis_are_skipped_not_errors() -> None:
     polls = PollChats.connect("redis://127.0.0.1:1/0", "telegram")
 
     await polls.remember("5001", "-4201")
+    await polls.move_chat("-4201", "-1004201")
 
     assert await polls.chat_of_latest("5001") is None
     await polls.aclose()

@@ -59,6 +59,22 @@ class PollChats:
             return None
         return chat_id if chat_id and latest == poll_id else None
 
+    async def move_chat(self, old_chat_id: str, new_chat_id: str) -> None:
+        """The chat got a new id (a Telegram group became a supergroup): its latest poll goes on
+        counting there. Safe to repeat, and a poll opened at the new id meanwhile stays the
+        latest."""
+        try:
+            poll_id = _text(await self._connection.get(self._latest_key(old_chat_id)))
+            if not poll_id:
+                return
+            # The poll first: once the new chat names it its latest, a tap must find it there.
+            await self._connection.set(self._poll_key(poll_id), new_chat_id, ex=KEEP_SECONDS)
+            await self._connection.set(
+                self._latest_key(new_chat_id), poll_id, ex=KEEP_SECONDS, nx=True
+            )
+        except RedisError as error:
+            log.warning("could not move the polls of chat %s: %s", old_chat_id, error)
+
     async def aclose(self) -> None:
         await self._connection.aclose()
 
