@@ -61,7 +61,8 @@ def worker_engine(url: str) -> AsyncEngine:
     """One engine per process, built before the fork by `questrya worker`. It holds no
     connection then, so no connection is shared across a fork. A job run in the process that
     built the engine disposes of the connections it opened, since they belong to its own event
-    loop; a forked work horse leaves them to the OS (see release_engine)."""
+    loop; so does a forked work horse on PostgreSQL, while on SQLite it leaves them to the OS
+    (see release_engine)."""
     return _engine_with_builder(url)[0]
 
 
@@ -72,13 +73,15 @@ def _engine_with_builder(url: str) -> tuple[AsyncEngine, int]:
 
 
 async def release_engine(url: str) -> None:
-    """Close the connections jobs opened on this engine, unless this is a forked work horse."""
+    """Close the connections jobs opened on this engine, except a forked work horse's SQLite
+    connection."""
     engine, builder_pid = _engine_with_builder(url)
-    if os.getpid() != builder_pid:
+    if os.getpid() != builder_pid and engine.dialect.name == "sqlite":
         # A work horse forked by `questrya worker` exits with its job, and the OS closes its
         # connections. Closing the last connection to a SQLite database makes SQLite copy its
         # log into the database file, milliseconds that every job would pay whenever no bot
-        # has the database open; the log is copied in batches as it grows instead.
+        # has the database open; the log is copied in batches as it grows instead. PostgreSQL
+        # is told goodbye: a connection dropped unannounced is an error in the server's log.
         return
     await engine.dispose()
 

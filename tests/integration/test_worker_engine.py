@@ -6,10 +6,12 @@ import asyncio
 import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from questrya.orm.database import upgrade_database
 from questrya.workers import runtime
+from tests.integration.conftest import POSTGRES_URL_VARIABLE
 
 
 async def use_and_release(url: str) -> int:
@@ -45,9 +47,18 @@ async def test_the_process_that_built_the_engine_closes_its_connections(tmp_path
     assert await use_and_release(url) == 0
 
 
-def test_a_forked_work_horse_leaves_its_connections_to_the_os(tmp_path: Path) -> None:
+def test_a_forked_work_horse_leaves_its_sqlite_connection_to_the_os(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'questrya.db'}"
     asyncio.run(upgrade_database(url))
     runtime.worker_engine(url)  # built here, before the fork, as `questrya worker` does
 
     assert in_forked_child(url) == 1
+
+
+@pytest.mark.postgres
+def test_a_forked_work_horse_says_goodbye_to_postgresql(postgres_url: str | None) -> None:
+    if postgres_url is None:
+        pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set")
+    runtime.worker_engine(postgres_url)  # built here, before the fork
+
+    assert in_forked_child(postgres_url) == 0
