@@ -15,8 +15,10 @@ from datetime import date, datetime
 from questrya.common.errors import AlreadyInBacklog
 from questrya.common.jobs import JobRequest
 from questrya.common.values import ChatAddress, GameStatus
+from questrya.games import service as game_service
 from questrya.games.domain import Game, GamePage
 from questrya.games.repository import STATUS_RANK, GameRepository
+from questrya.games.schemas import GameRead
 from questrya.groups.domain import Group, GroupPoll
 from questrya.linking.domain import LinkCode
 from questrya.metadata.domain import GameFacts
@@ -373,3 +375,15 @@ class FakeUnitOfWork(UnitOfWork):
 
     async def rollback(self) -> None:
         """Nothing to undo: uncommitted changes live only in this unit's copies."""
+
+
+async def identify_game(
+    uow: UnitOfWork, *, game_id: int, facts_id: int, canonical_title: str
+) -> GameRead | None:
+    """Link a game to stored facts, committed, as a finished lookup does (without its message)."""
+    async with uow:
+        identified = await game_service.identify_within(
+            uow, game_id=game_id, facts_id=facts_id, canonical_title=canonical_title
+        )
+        await uow.commit()
+    return identified

@@ -160,22 +160,11 @@ async def find(*, uow: UnitOfWork, player_id: int, title: str) -> GameRead:
         return _read(await _find(uow, player_id, title))
 
 
-async def record_identification(
-    *, uow: UnitOfWork, game_id: int, facts_id: int, canonical_title: str
-) -> GameRead | None:
-    """Link a game to its facts, taking the canonical spelling unless the player has it already."""
-    async with uow:
-        identified = await identify_within(
-            uow, game_id=game_id, facts_id=facts_id, canonical_title=canonical_title
-        )
-        await uow.commit()
-    return identified
-
-
 async def identify_within(
     uow: UnitOfWork, *, game_id: int, facts_id: int, canonical_title: str
 ) -> GameRead | None:
-    """`record_identification` inside a unit of work that the caller has open and commits."""
+    """Link a game to its facts, taking the canonical spelling unless the player has it
+    already; inside a unit of work that the caller has open and commits."""
     game = await uow.games.get(game_id)
     if game is None:
         return None

@@ -17,7 +17,7 @@ from questrya.groups import service as group_service
 from questrya.groups.schemas import TonightPickRead, TonightRead
 from questrya.metadata.domain import GameFacts
 from questrya.users import service as user_service
-from tests.fakes import FakeUnitOfWork
+from tests.fakes import FakeUnitOfWork, identify_game
 
 FRIENDS = ChatAddress("console", "group:friends")
 WORK = ChatAddress("console", "group:work")
@@ -135,9 +135,7 @@ def feed_posts(uow: FakeUnitOfWork) -> list[tuple[ChatAddress, str]]:
 
 async def link_celeste(uow: FakeUnitOfWork, game_id: int) -> None:
     uow.committed_facts[CELESTE_FACTS_ID] = CELESTE
-    await game_service.record_identification(
-        uow=uow, game_id=game_id, facts_id=CELESTE_FACTS_ID, canonical_title="Celeste"
-    )
+    await identify_game(uow, game_id=game_id, facts_id=CELESTE_FACTS_ID, canonical_title="Celeste")
 
 
 # -- the feed switch ------------------------------------------------------------------------

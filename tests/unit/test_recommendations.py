@@ -15,7 +15,7 @@ from questrya.games import service as game_service
 from questrya.metadata.domain import GameFacts
 from questrya.recommendations import service as recommendation_service
 from questrya.recommendations.domain import Candidate, Pick, parse_hours, played_platform, rank
-from tests.fakes import FakeUnitOfWork
+from tests.fakes import FakeUnitOfWork, identify_game
 
 NOW = datetime(2026, 11, 26, 21, 0, tzinfo=UTC)
 ALICE = 1
@@ -288,9 +288,7 @@ async def add(
     if facts is not None:
         facts_id = len(uow.committed_facts) + 1
         uow.committed_facts[facts_id] = facts
-        await game_service.record_identification(
-            uow=uow, game_id=game.id, facts_id=facts_id, canonical_title=facts.title
-        )
+        await identify_game(uow, game_id=game.id, facts_id=facts_id, canonical_title=facts.title)
     return game.id
 
 
@@ -425,9 +423,7 @@ async def test_next_answers_one_numbered_line_per_pick(uow: CountingUnitOfWork) 
     celeste_id = next(g.id for g in uow.committed_games.values() if g.title.text == "Celeste")
     assert celeste_id is not None
     uow.committed_facts[1] = facts("Celeste", critic_score=92, hours_to_beat=8)
-    await game_service.record_identification(
-        uow=uow, game_id=celeste_id, facts_id=1, canonical_title="Celeste"
-    )
+    await identify_game(uow, game_id=celeste_id, facts_id=1, canonical_title="Celeste")
     reply = await say(uow, "/next 10h")
     assert reply.splitlines()[:2] == [
         "Play next:",

@@ -12,7 +12,7 @@ from questrya.games import service as game_service
 from questrya.metadata.domain import GameFacts
 from questrya.releases import service as release_service
 from questrya.users import service as user_service
-from tests.fakes import FakeUnitOfWork
+from tests.fakes import FakeUnitOfWork, identify_game
 
 RELEASE_DAY = date(2026, 9, 25)
 HADES_II = GameFacts(
@@ -68,9 +68,7 @@ async def wish(
         wishlist=wishlist,
         clock=lambda: datetime(2026, 6, 1, tzinfo=UTC),
     )
-    await game_service.record_identification(
-        uow=uow, game_id=game.id, facts_id=facts_id, canonical_title=title
-    )
+    await identify_game(uow, game_id=game.id, facts_id=facts_id, canonical_title=title)
     return game.id
 
 
