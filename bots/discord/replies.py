@@ -55,7 +55,7 @@ def poll_part(reply: Reply) -> dict[str, discord.Poll]:
 
 def carries_poll(reply: Reply) -> bool:
     """Whether the reply's message carries a poll: a vote with something to vote on."""
-    return reply.poll is not None and bool(reply.poll.options)
+    return bool(poll_part(reply))
 
 
 def native_poll(poll: Poll) -> discord.Poll:
