@@ -332,8 +332,8 @@ def _notes(figures: Sequence[DatabaseFigures]) -> list[str]:
         " ranks, the last played game and their facts. It splits the text, ranks nothing and"
         " renders nothing.",
         "commands/s = commands ÷ the sum of their latencies (the other side's turns left out)."
-        " SQL statements count every cursor execute; SQLite's BEGIN IMMEDIATE, which goes to"
-        " aiosqlite's thread with a transaction's first statement on both sides"
+        " SQL statements count every cursor execute; SQLite's BEGIN IMMEDIATE, which is sent"
+        " just before a transaction's first statement on both sides"
         " (questrya/orm/sqlite_driver.py), is not one. Transactions count every BEGIN. Jobs"
         " are recorded in memory, not queued (no Redis).",
         "Profiled and fixed (cProfile and py-spy on the SQLite mix): each statement took four"

@@ -435,6 +435,11 @@ def _notes() -> list[str]:
         " command is one transaction where it was two or three (see the service benchmark)."
         " In one run before (commit 25b84cb) and after: 127.9 → 161.0 updates/s, the echo bot"
         " 951.0 and 880.0.",
+        "Profiled and fixed again: the bots now run SQLite on the event loop's thread instead"
+        " of handing each statement to aiosqlite's thread, and wait for another process's"
+        " write lock with sleeps on the loop (questrya/orm/sqlite_driver.py; see the Discord"
+        " benchmark). Old and new code in turn, on 2 December: 158.5 → 188.2 updates/s, a"
+        " second pair 165.9 → 183.5 (the echo bot 883.1 to 985.4 in the same runs).",
     ]
 
 

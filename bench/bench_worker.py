@@ -297,7 +297,7 @@ def _notes() -> list[str]:
         "Profiled and fixed again (phase timers in the horses): each horse started a thread for"
         " its SQLite connection and handed every statement over to it. A worker runs one job at"
         " a time, so its engine now runs SQLite on the event loop's thread"
-        " (questrya/orm/sqlite_driver.py, InlineConnection; the bots keep aiosqlite's thread)."
+        " (questrya/orm/sqlite_driver.py, InlineConnection; since then the bots' engines do too)."
         " In one run, threaded and inline in turn, on 2 December: 36.1 → 33.7 ms per metadata"
         " job, the ratio 0.53 → 0.56 (no-op 19.0 and 18.8 ms); a second pair 0.55 → 0.57."
         " Tried and left out, no difference above the noise: queuing the delivery without a"

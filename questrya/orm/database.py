@@ -32,14 +32,10 @@ SQLITE_POOL_TIMEOUT_SECONDS = 60
 _POSTGRES_MIGRATION_LOCK = 7_216_531
 
 
-def create_engine(url: str, *, one_job_at_a_time: bool = False) -> AsyncEngine:
-    """An async engine for `url`, set up for its database (SQLite pragmas, Postgres pool).
-
-    `one_job_at_a_time`: for a process whose event loop only ever waits on one job (a worker),
-    SQLite runs on the loop's thread instead of a thread of its own (see create_sqlite_engine).
-    """
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for `url`, set up for its database (SQLite pragmas, Postgres pool)."""
     if make_url(url).get_backend_name() == "sqlite":
-        return create_sqlite_engine(url, inline=one_job_at_a_time)
+        return create_sqlite_engine(url)
     return _create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
@@ -65,22 +61,17 @@ def alembic_config() -> Config:
     return config
 
 
-def create_sqlite_engine(
-    url: str, *, pool_size: int = 1, max_overflow: int = 0, inline: bool = False
-) -> AsyncEngine:
+def create_sqlite_engine(url: str, *, pool_size: int = 1, max_overflow: int = 0) -> AsyncEngine:
     """A SQLite engine on the one-trip aiosqlite adapter, with pragmas and IMMEDIATE BEGINs.
 
     SQLite has one writer at a time. One connection per process (the default) makes this
     process's transactions queue in the pool, in order, instead of each polling the file lock
-    with growing sleeps (busy_timeout); other processes still wait on the lock.
-
-    `inline` runs SQLite on the event loop's thread, blocking it meanwhile (even while waiting
-    for another process's lock): only for a process with one job at a time on its loop.
+    with growing sleeps; other processes still wait on the lock (see begin_when_unlocked).
     """
     _create_parent_directory(url)
     engine = _create_async_engine(
         url,
-        module=OneTripAiosqlite(inline=inline),
+        module=OneTripAiosqlite(),
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=SQLITE_POOL_TIMEOUT_SECONDS,
@@ -100,8 +91,8 @@ def _prepare_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     # The driver's own transaction handling skips BEGIN before SELECT and SAVEPOINT, which
     # breaks rollback of savepoints; _begin_sqlite_transaction emits BEGIN instead.
     dbapi_connection.isolation_level = None
-    # One script, one trip to aiosqlite's thread, where a cursor per pragma took nine: every
-    # work horse opens its own connection for each job.
+    # One script, one call, where a cursor per pragma took nine: every work horse opens its
+    # own connection for each job.
     script = "".join(f"{pragma};" for pragma in SQLITE_PRAGMAS)
     dbapi_connection.run_async(lambda driver_connection: driver_connection.executescript(script))
 

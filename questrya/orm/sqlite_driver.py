@@ -1,16 +1,22 @@
-"""aiosqlite with one trip to its thread per statement.
+"""aiosqlite on the event loop's thread, one call per statement, waiting for locks without
+blocking the loop.
 
-aiosqlite runs each call on the connection's own thread; a trip there and back wakes two threads
-(about 90 µs on this machine, far more than SQLite takes to find a row). SQLAlchemy's adapter
-makes four trips per statement (open a cursor, execute, fetch the rows, close the cursor) and one
-more for BEGIN: most of a command's database time. This adapter does a statement's steps in one
-trip, and sends BEGIN IMMEDIATE along with the transaction's first statement.
+aiosqlite runs each call on the connection's own thread; a call there and back wakes two threads
+(about 90 µs on this machine, far more than SQLite takes to find a row), and SQLAlchemy's adapter
+makes four calls per statement (open a cursor, execute, fetch the rows, close the cursor) and one
+more for BEGIN. Here each statement is one call, run at once on the event loop's thread (see
+InlineConnection): in one run of bench_discord, 223 interactions/s with the thread and 348
+without it.
 
-A process that runs one job at a time (an RQ worker and its work horses) can go further and make
-no trips at all: `inline=True` runs each call on the event loop's own thread (see InlineConnection).
+A statement on the loop's thread blocks the loop for as long as SQLite works on it: microseconds
+for the rows a command touches, since the database is local. Waiting for another process's write
+lock would block it for as long as that process holds the lock, so SQLite's own wait (its busy
+timeout) is kept off BEGIN IMMEDIATE, the one statement that waits for it: a transaction's BEGIN
+is tried at once, and tried again after a sleep on the loop while the lock is taken, for as long
+as the connection's busy timeout allows.
 
-Built on SQLAlchemy 2.1's aiosqlite adapter classes and aiosqlite's queue of calls (`_execute`),
-which is why pyproject.toml holds both to their current minor series.
+Built on SQLAlchemy 2.1's aiosqlite adapter classes and aiosqlite's queue of calls (`_execute`,
+`_tx`), which is why pyproject.toml holds both to their current minor series.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import asyncio
 import collections
 import functools
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -36,6 +43,10 @@ if TYPE_CHECKING:
     from sqlalchemy.connectors.asyncio import AsyncIODBAPIConnection
 
 BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
+# The sleeps between tries of a BEGIN while another process holds the write lock: short at first,
+# since most transactions here take milliseconds, and never long, so a freed lock is taken soon.
+FIRST_LOCK_RETRY_SECONDS = 0.001
+LAST_LOCK_RETRY_SECONDS = 0.025
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,15 +59,9 @@ class _Outcome:
 
 
 def _run_statement(
-    connection: sqlite3.Connection,
-    begin: str | None,
-    operation: str,
-    parameters: Any,
-    many: bool,
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
 ) -> tuple[_Outcome, list[Any]]:
-    """On aiosqlite's thread: the transaction's BEGIN if due, then the statement, to the end."""
-    if begin is not None:
-        connection.execute(begin)
+    """The statement, run to its end, in one call."""
     cursor = connection.cursor()
     try:
         if many:
@@ -107,10 +112,10 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         async with self._adapt_connection._execute_mutex:
-            begin = self._adapt_connection.take_pending_begin()
+            await self._adapt_connection.send_pending_begin()
             driver = self._connection
             self._outcome, rows = await driver._execute(
-                _run_statement, driver._conn, begin, operation, parameters, many
+                _run_statement, driver._conn, operation, parameters, many
             )
             self._rows = collections.deque(rows)
 
@@ -122,9 +127,7 @@ class OneTripServerSideCursor(AsyncAdapt_aiosqlite_ss_cursor):
     _adapt_connection: OneTripConnection
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        begin = self._adapt_connection.take_pending_begin()
-        if begin is not None:
-            await self._connection.execute(begin)
+        await self._adapt_connection.send_pending_begin()
         return await super()._execute_async(operation, parameters)
 
 
@@ -140,12 +143,19 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self._pending_begin: str | None = None
 
     def begin_with_next_statement(self, begin: str) -> None:
-        """Open the transaction with `begin`, in the same trip as its first statement."""
+        """Open the transaction with `begin` just before its first statement, if it has one."""
         self._pending_begin = begin
 
     def take_pending_begin(self) -> str | None:
         begin, self._pending_begin = self._pending_begin, None
         return begin
+
+    async def send_pending_begin(self) -> None:
+        """The transaction's BEGIN, if it is due: waits for the write lock without blocking
+        the event loop, up to the connection's busy timeout."""
+        begin = self.take_pending_begin()
+        if begin is not None:
+            await begin_when_unlocked(self._connection._conn, begin)
 
     def commit(self) -> None:
         if self._transaction_open():
@@ -158,11 +168,10 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     def _transaction_open(self) -> bool:
         """Whether SQLite has a transaction to end. A transaction that ran no statement never
         began; the pool's rollback of every returned connection mostly finds none. Neither
-        is worth a trip."""
+        is worth a call."""
         if self.take_pending_begin() is not None:
             return False
-        # Read from this thread while aiosqlite's is idle: SQLAlchemy runs one call at a time
-        # on a connection, and this flag is SQLite's own (sqlite3_get_autocommit).
+        # SQLite's own flag (sqlite3_get_autocommit).
         driver = self._connection._connection
         return driver is not None and driver.in_transaction
 
@@ -185,10 +194,10 @@ class _CallsRunAtOnce:
 class InlineConnection(aiosqlite.Connection):
     """An aiosqlite connection without a thread: SQLite runs on the event loop's thread.
 
-    A work horse runs one job, one statement at a time, and has nothing else for its event loop
-    to do meanwhile; a thread of its own costs each horse a thread start and every statement a
-    hand-over between threads, and buys it nothing. The loop is blocked while SQLite works,
-    which is why the bots, serving many chats at once, keep aiosqlite's thread.
+    A thread of its own costs every statement a hand-over between threads and each work horse a
+    thread start. SQLAlchemy gives a connection to one session at a time, so the thread never
+    runs two statements at once either: it buys a process nothing but the loop's freedom while
+    SQLite waits for a lock, which begin_when_unlocked gives back.
     """
 
     def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
@@ -207,19 +216,47 @@ def connect_inline(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -
     return InlineConnection(functools.partial(sqlite3.connect, database, **kwargs), iter_chunk_size)
 
 
-class OneTripAiosqlite(AsyncAdapt_aiosqlite_dbapi):
-    """The DB-API module SQLAlchemy's aiosqlite dialect takes as `module=`; with `inline`, its
-    connections are InlineConnections."""
+async def begin_when_unlocked(connection: sqlite3.Connection, begin: str) -> None:
+    """`begin`, tried again after a sleep on the event loop for as long as another connection
+    holds the lock, up to the connection's busy timeout; then SQLite's "database is locked"."""
+    (busy_timeout_ms,) = connection.execute("PRAGMA busy_timeout").fetchone()
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    pause = FIRST_LOCK_RETRY_SECONDS
+    while True:
+        try:
+            _begin_without_waiting(connection, begin, busy_timeout_ms)
+            return
+        except sqlite3.OperationalError as error:
+            if not _is_locked(error) or time.monotonic() + pause > deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, LAST_LOCK_RETRY_SECONDS)
 
-    def __init__(self, *, inline: bool = False) -> None:
+
+def _begin_without_waiting(
+    connection: sqlite3.Connection, begin: str, busy_timeout_ms: int
+) -> None:
+    # Only BEGIN goes without SQLite's wait: a statement inside the transaction rarely waits
+    # at all (the lock is held), and when it does, it must wait rather than fail.
+    connection.execute("PRAGMA busy_timeout=0")
+    try:
+        connection.execute(begin)
+    finally:
+        connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+
+
+def _is_locked(error: sqlite3.OperationalError) -> bool:
+    # The primary result code, whatever the extended one (SQLITE_BUSY_RECOVERY, ...).
+    return error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+
+
+class OneTripAiosqlite(AsyncAdapt_aiosqlite_dbapi):
+    """The DB-API module SQLAlchemy's aiosqlite dialect takes as `module=`: its connections
+    are InlineConnections."""
+
+    def __init__(self) -> None:
         super().__init__(aiosqlite, sqlite3)
-        self.inline = inline
 
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
-        if self.inline:
-            connection = connect_inline(*arg, **kw)
-        else:
-            connection = self.aiosqlite.connect(*arg, **kw)
-            # As SQLAlchemy's adapter does: a forgotten connection must not keep the process up.
-            connection._thread.daemon = True
+        connection = connect_inline(*arg, **kw)
         return OneTripConnection(self, cast("AsyncIODBAPIConnection", await_(connection)))

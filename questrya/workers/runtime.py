@@ -68,8 +68,7 @@ def worker_engine(url: str) -> AsyncEngine:
 
 @functools.cache
 def _engine_with_builder(url: str) -> tuple[AsyncEngine, int]:
-    # A worker and its work horses each run one job at a time: SQLite needs no thread of its own.
-    return create_engine(url, one_job_at_a_time=True), os.getpid()
+    return create_engine(url), os.getpid()
 
 
 async def release_engine(url: str) -> None:

@@ -1,12 +1,14 @@
-"""The one-trip aiosqlite adapter: what SQLAlchemy reads off a cursor, in one trip a statement.
+"""The one-trip aiosqlite adapter: what SQLAlchemy reads off a cursor, in one call a statement,
+on the event loop's thread.
 
-Every other SQLite test runs on it too; these pin what it promises on its own: the trips, the
-IMMEDIATE lock taken with a transaction's first statement, and errors as SQLAlchemy's. Each runs
-twice: on aiosqlite's thread (the bots) and inline, on the event loop's thread (the workers).
+Every other SQLite test runs on it too; these pin what it promises on its own: the calls, the
+IMMEDIATE lock taken with a transaction's first statement, waiting for that lock without
+blocking the event loop, and errors as SQLAlchemy's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -25,10 +27,13 @@ from tests.integration.conftest import sqlite_url
 
 pytestmark = pytest.mark.asyncio
 
+LOCK_HELD_SECONDS = 0.3
+TICK_SECONDS = 0.01
 
-@pytest.fixture(params=[False, True], ids=["own-thread", "inline"])
-async def engine(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(sqlite_url(tmp_path), one_job_at_a_time=request.param)
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(sqlite_url(tmp_path))
     async with engine.begin() as connection:
         await connection.execute(
             text("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
@@ -43,21 +48,21 @@ def database_file(engine: AsyncEngine) -> str:
     return database
 
 
-async def count_trips(connection: AsyncConnection) -> list[str]:
-    """Each call that goes to aiosqlite's thread from now on, by name."""
+async def count_calls(connection: AsyncConnection) -> list[str]:
+    """Each call made to the aiosqlite connection from now on, by name."""
     raw = await connection.get_raw_connection()
     adapted = raw.dbapi_connection
     assert isinstance(adapted, OneTripConnection)
     driver = adapted.driver_connection
-    trips: list[str] = []
+    calls: list[str] = []
     real_execute: Callable[..., Any] = driver._execute
 
     async def counted(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        trips.append(getattr(function, "__name__", repr(function)))
+        calls.append(getattr(function, "__name__", repr(function)))
         return await real_execute(function, *args, **kwargs)
 
     driver._execute = counted  # type: ignore[method-assign]
-    return trips
+    return calls
 
 
 def lock_is_free(engine: AsyncEngine) -> bool:
@@ -73,17 +78,17 @@ def lock_is_free(engine: AsyncEngine) -> bool:
         other.close()
 
 
-async def test_a_transaction_costs_one_trip_per_statement_and_one_to_commit(
+async def test_a_transaction_costs_one_call_per_statement_and_one_to_commit(
     engine: AsyncEngine,
 ) -> None:
     async with engine.connect() as connection:
-        trips = await count_trips(connection)
+        calls = await count_calls(connection)
         await connection.execute(text("INSERT INTO item (name) VALUES ('a')"))
         rows = (await connection.execute(text("SELECT id, name FROM item"))).all()
         await connection.commit()
 
     assert rows == [(1, "a")]
-    assert trips == ["_run_statement", "_run_statement", "commit"]
+    assert calls == ["_run_statement", "_run_statement", "commit"]
 
 
 async def test_the_first_statement_takes_the_write_lock_even_when_it_only_reads(
@@ -100,14 +105,14 @@ async def test_a_transaction_that_ran_nothing_sends_nothing_and_holds_no_lock(
     engine: AsyncEngine,
 ) -> None:
     async with engine.connect() as connection:
-        trips = await count_trips(connection)
+        calls = await count_calls(connection)
         await connection.begin()
         assert lock_is_free(engine)
         await connection.commit()
         await connection.begin()
         await connection.rollback()
 
-    assert trips == []
+    assert calls == []
 
 
 async def test_a_locked_database_fails_the_first_statement_and_the_connection_recovers(
@@ -125,6 +130,47 @@ async def test_a_locked_database_fails_the_first_statement_and_the_connection_re
         holder.close()
 
         assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
+
+
+async def test_a_transaction_waits_for_another_connections_lock_and_the_loop_runs_meanwhile(
+    engine: AsyncEngine,
+) -> None:
+    holder = sqlite3.connect(database_file(engine), isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO item (name) VALUES ('held')")
+    # Released from another thread: a blocked event loop could not release it.
+    release = threading.Timer(LOCK_HELD_SECONDS, holder.commit)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    release.start()
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO item (name) VALUES ('waited')"))
+    finally:
+        ticker.cancel()
+        release.join()
+        holder.close()
+
+    assert ticks >= LOCK_HELD_SECONDS / TICK_SECONDS / 2
+    async with engine.connect() as connection:
+        names = (await connection.execute(text("SELECT name FROM item ORDER BY id"))).scalars()
+        assert list(names) == ["held", "waited"]
+
+
+async def test_statements_inside_a_transaction_keep_the_connections_busy_timeout(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as connection:
+        busy_timeout = await connection.exec_driver_sql("PRAGMA busy_timeout")
+
+        assert busy_timeout.scalar_one() == 5000
 
 
 async def test_row_counts_inserted_ids_and_returned_rows_are_read_off_the_statement(
@@ -174,10 +220,11 @@ async def test_streamed_results_begin_the_transaction_too(engine: AsyncEngine) -
         await connection.rollback()
 
 
-async def test_a_worker_engine_runs_sqlite_on_the_callers_thread_and_starts_none(
-    tmp_path: Path,
+@pytest.mark.parametrize("build", [create_engine, worker_engine], ids=["bot", "worker"])
+async def test_an_engine_runs_sqlite_on_the_callers_thread_and_starts_none(
+    tmp_path: Path, build: Callable[[str], AsyncEngine]
 ) -> None:
-    engine = worker_engine(sqlite_url(tmp_path))
+    engine = build(sqlite_url(tmp_path))
     threads_before = threading.active_count()
     try:
         async with engine.connect() as connection:
