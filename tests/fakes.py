@@ -72,6 +72,12 @@ class FakeGameRepository(GameRepository):
             None,
         )
 
+    async def get_by_titles(
+        self, player_id: int, folded_titles: Collection[str]
+    ) -> dict[str, Game]:
+        mine = self._mine(player_id)
+        return {g.title.folded: copy.deepcopy(g) for g in mine if g.title.folded in folded_titles}
+
     async def list_titles(self, player_id: int) -> dict[int, str]:
         return {g.id: g.title.text for g in self._mine(player_id) if g.id is not None}
 

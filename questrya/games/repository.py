@@ -23,13 +23,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questrya.common.errors import AlreadyInBacklog, GameNotFound
 from questrya.common.values import ChatAddress, GameRating, GameStatus, Platform, Title
 from questrya.games.domain import Game, GamePage, LookupState
-from questrya.orm.models import GameRow
+from questrya.orm.models import GameRow, dialect_insert
 
 
 class GameRepository(abc.ABC):
@@ -54,6 +53,12 @@ class GameRepository(abc.ABC):
     @abc.abstractmethod
     async def get_by_title(self, player_id: int, folded_title: str) -> Game | None:
         """The player's game whose folded title is exactly `folded_title`, or None."""
+
+    @abc.abstractmethod
+    async def get_by_titles(
+        self, player_id: int, folded_titles: Collection[str]
+    ) -> dict[str, Game]:
+        """Folded title -> the player's game with it, for each of `folded_titles` they have."""
 
     @abc.abstractmethod
     async def list_titles(self, player_id: int) -> dict[int, str]:
@@ -137,17 +142,18 @@ class SqlGameRepository(GameRepository):
         self._loaded: dict[int, GameRow] = {}
 
     async def add(self, game: Game) -> Game:
-        row = _to_row(game)
-        try:
-            # A savepoint, so a duplicate title leaves the surrounding transaction usable.
-            async with self._session.begin_nested():
-                self._session.add(row)
-                await self._session.flush()
-        except IntegrityError:
+        # ON CONFLICT DO NOTHING: a title the player has already (perhaps added a moment ago
+        # in another process) stores nothing and leaves the transaction usable.
+        inserted = await self._session.scalars(
+            dialect_insert(self._session, GameRow)
+            .values(_row_values(game))
+            .on_conflict_do_nothing(index_elements=[GameRow.player_id, GameRow.title_folded])
+            .returning(GameRow)
+        )
+        row = inserted.one_or_none()
+        if row is None:
             existing = await self.get_by_title(game.player_id, game.title.folded)
-            if existing is None:
-                raise
-            raise AlreadyInBacklog(existing.title.text) from None
+            raise AlreadyInBacklog((existing or game).title.text)
         game.id = row.id
         self._loaded[row.id] = row
         return game
@@ -174,6 +180,18 @@ class SqlGameRepository(GameRepository):
             )
         )
         return None if row is None else self._keep(row)
+
+    async def get_by_titles(
+        self, player_id: int, folded_titles: Collection[str]
+    ) -> dict[str, Game]:
+        if not folded_titles:
+            return {}
+        rows = await self._session.scalars(
+            select(GameRow).where(
+                GameRow.player_id == player_id, GameRow.title_folded.in_(folded_titles)
+            )
+        )
+        return {row.title_folded: self._keep(row) for row in rows}
 
     async def list_titles(self, player_id: int) -> dict[int, str]:
         rows = await self._session.execute(
@@ -360,10 +378,6 @@ def _row_values(game: Game) -> dict[str, Any]:
         "lookup_state": game.lookup.value,
         "facts_id": game.facts_id,
     }
-
-
-def _to_row(game: Game) -> GameRow:
-    return GameRow(**_row_values(game))
 
 
 def _to_domain(row: GameRow) -> Game:

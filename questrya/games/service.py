@@ -225,12 +225,7 @@ async def mark_completed(
     """Mark a game completed, optionally rating it. A typed number that ends one of the
     player's titles ("/done Portal 2") is part of the title, not a rating."""
     async with uow:
-        game = await _title_ending_in(uow, player_id, title, rating)
-        if game is None:
-            game_rating = _parse_rating(rating)
-            game = await _find(uow, player_id, title)
-        else:
-            game_rating = None
+        game, game_rating = await _completed_game_and_rating(uow, player_id, title, rating)
         game.mark_completed(on=clock(), rating=game_rating)
         uow.enqueue_after_commit(completion_announcement_job(game))
         return await _save(uow, game)
@@ -338,17 +333,41 @@ async def _save(uow: UnitOfWork, game: Game) -> GameRead:
     return _read(game)
 
 
-async def _title_ending_in(
+async def _completed_game_and_rating(
     uow: UnitOfWork, player_id: int, title: str, rating: RatingInput
-) -> Game | None:
-    """The player's game titled `title` followed by the typed `rating`, if there is one."""
+) -> tuple[Game, GameRating | None]:
+    """The game `/done` means, and its rating. The title with the typed rating after it, and
+    the title alone, are looked up in one query; the first wins."""
+    whole = _title_ending_in(title, rating)
+    alone = _exact_title(title)
+    candidates = {wanted.folded for wanted in (whole, alone) if wanted is not None}
+    found = await uow.games.get_by_titles(player_id, candidates)
+    if whole is not None and whole.folded in found:
+        return found[whole.folded], None
+    game_rating = _parse_rating(rating)
+    if alone is None:  # a "#42" reference, or no title at all: _find says which
+        return await _find(uow, player_id, title), game_rating
+    return found.get(alone.folded) or await _find_fuzzily(uow, player_id, alone), game_rating
+
+
+def _title_ending_in(title: str, rating: RatingInput) -> Title | None:
+    """`title` followed by the typed `rating`, if that makes a title."""
     if not isinstance(rating, str):
         return None
     try:
-        whole = Title(f"{title} {rating}")
+        return Title(f"{title} {rating}")
     except InvalidTitle:
         return None
-    return await uow.games.get_by_title(player_id, whole.folded)
+
+
+def _exact_title(query: str) -> Title | None:
+    """The title `query` names by its text; None for a "#42" reference or an invalid title."""
+    if GAME_REFERENCE.fullmatch(query.strip()):
+        return None
+    try:
+        return Title(query)
+    except InvalidTitle:
+        return None
 
 
 def _parse_rating(rating: RatingInput) -> GameRating | None:
