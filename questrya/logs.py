@@ -42,5 +42,11 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secrets))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    threshold = logging.getLevelName(level)
     # Alembic narrates every start ("Context impl SQLiteImpl") at INFO: noise in a chat console.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, threshold))
+    # httpx logs every request at INFO, a line for each message sent and each long poll: the
+    # bots' own lines would drown. DEBUG shows them.
+    logging.getLogger("httpx").setLevel(
+        logging.NOTSET if threshold <= logging.DEBUG else logging.WARNING
+    )

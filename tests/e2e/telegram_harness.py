@@ -314,6 +314,7 @@ async def running_bot(
             QUESTRYA_TELEGRAM_TOKEN=TOKEN,
             QUESTRYA_TELEGRAM_API_URL=api.base_url,
             QUESTRYA_REDIS_URL=redis_url,
+            QUESTRYA_LOG_LEVEL="DEBUG",  # the most a log can say (every request), and no token
             **games_database,
         ) | {"PTB_TIMEDELTA": "true"}
         processes = QuestryaProcesses(environment, data_dir)
