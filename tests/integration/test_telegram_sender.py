@@ -246,6 +246,23 @@ async def test_a_group_that_became_a_supergroup_gets_the_push_at_its_new_id(
     assert (delivered.status, delivered.params["chat_id"]) == (200, supergroup["id"])
 
 
+async def test_a_push_that_followed_an_answer_in_the_old_group_keeps_only_its_asker(
+    api: FakeBotApi, sender: TelegramSender, connection: aioredis.Redis, club: JSON
+) -> None:
+    async with Bot(TOKEN, base_url=api.base_url) as bot:
+        answer = await bot.send_message(club["id"], "Added Doom to your backlog.")
+    await ReplyThreads(connection).remember(str(club["id"]), "game-12", Thread(answer.id, "42"))
+    supergroup = api.upgrade_group(club, -1001234567890)
+
+    await sender.send(push(club, "Which Doom did you mean?", "game-12-choice", options=(CHOICE,)))
+
+    refused, delivered = sends(api)[-2:]
+    assert refused.params["reply_parameters"]["message_id"] == answer.id
+    assert (delivered.status, delivered.params["chat_id"]) == (200, supergroup["id"])
+    assert "reply_parameters" not in delivered.params
+    assert buttons(delivered) == {"Doom (2016) · PC": "42|/identify doom-2016 #12"}
+
+
 async def remaining(connection: aioredis.Redis, limit: str, key: str) -> int:
     """What the shared window in Redis still allows, read with the `limits` library."""
     storage = RedisStorage(

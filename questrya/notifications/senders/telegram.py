@@ -119,7 +119,9 @@ class TelegramSender:
             except RetryAfter as error:
                 await _wait_out(error)
             except ChatMigrated as error:  # a group became a supergroup, with a new id
-                outgoing = replace(outgoing, chat_id=str(error.new_chat_id))
+                # The answer it followed stays in the old group: the supergroup's messages are
+                # numbered anew, and the same id there is some other message or none.
+                outgoing = replace(outgoing, chat_id=str(error.new_chat_id), reply_to=None)
             except NetworkError as error:
                 await _back_off_or_raise(error, attempt)
             except TelegramError as error:  # 403, or a refused token
