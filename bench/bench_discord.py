@@ -374,11 +374,13 @@ def _notes() -> list[str]:
         " partly the fake's, which flatters Questrya's ratio, never the reverse. The CPU ratio"
         " does not depend on it.",
         "Failed: requests the fake refused (4xx/5xx), or the bot's apology for an error.",
-        "Where the time goes (--profile, py-spy on the bot at work): SQLAlchemy's sessions and"
-        " statements (the account and the command in one transaction, then the outbox"
-        " cleared) about a quarter of the bot's CPU, discord.py and aiohttp (the interaction,"
-        " its callback) a sixth, queuing the metadata job on RQ a fourteenth. The bare bot's"
-        " whole interaction costs less CPU than the database work alone: the ratio is"
+        "Where the time goes (--profile, py-spy on the bot at work, samples holding Python's"
+        " lock: about 60% of the bot's CPU, the rest SQLite's own work and the kernel's):"
+        " SQLAlchemy's sessions and statements (the account and the command in one"
+        " transaction, then the outbox cleared) about half, discord.py and aiohttp (the"
+        " interaction, its callback) a sixth, queuing the metadata job on RQ a twelfth. The"
+        " bare bot's whole interaction (0.3 ms of CPU) costs less than the database work alone"
+        " (the service benchmark's floor: about 1.3 ms a command on SQLite): the ratio is"
         " Questrya's work, not the framework's overhead, and 0.6 is out of reach for a bot that"
         " stores what it is told.",
         "Profiled and fixed: a SQLite statement took up to four trips to aiosqlite's thread,"
