@@ -293,7 +293,9 @@ def _notes() -> list[str]:
         " imports). The no-op job pays for none of it. The ratio was 0.53 on 1 December and"
         " 0.45 to 0.46 on 2 December, the code of commit 25b84cb measured again too (0.45):"
         " the no-op got faster on this machine (49.6 → 59 to 65 jobs/s) more than the"
-        " metadata job (26.4 → 27 to 30).",
+        " metadata job (26.4 → 27 to 30). On the machine of a later run the same day (an Intel"
+        " Xeon where the others were AMD EPYC), 0.46 to 0.48 in eight runs, old code (commit"
+        " 9951187) and new in turn: 0.48 and 0.48, then 0.47 and 0.46.",
         "Profiled and fixed again (phase timers in the horses): each horse started a thread for"
         " its SQLite connection and handed every statement over to it. A worker runs one job at"
         " a time, so its engine now runs SQLite on the event loop's thread"
