@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from limits import parse
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
-from telegram import Bot
+from telegram import Bot, Message
 
 from questrya.common.values import ChatAddress, GameRating
 from questrya.groups.domain import completion_post
@@ -102,12 +102,19 @@ async def test_a_push_arrives_in_html_with_the_text_as_written(
     assert "entities" not in sent.result
 
 
+async def bot_answered_doom(api: FakeBotApi, connection: aioredis.Redis, chat: JSON) -> Message:
+    """The bot's answer to user 42's `/add Doom` in `chat`, noted as the one game 12's pushes
+    follow."""
+    async with Bot(TOKEN, base_url=api.base_url) as bot:
+        answer = await bot.send_message(chat["id"], "Added Doom to your backlog.")
+    await ReplyThreads(connection).remember(str(chat["id"]), "game-12", Thread(answer.id, "42"))
+    return answer
+
+
 async def test_a_push_about_a_game_follows_the_bots_answer_and_its_buttons_are_the_askers(
     api: FakeBotApi, sender: TelegramSender, connection: aioredis.Redis, club: JSON
 ) -> None:
-    async with Bot(TOKEN, base_url=api.base_url) as bot:
-        answer = await bot.send_message(club["id"], "Added Doom to your backlog.")
-    await ReplyThreads(connection).remember(str(club["id"]), "game-12", Thread(answer.id, "42"))
+    answer = await bot_answered_doom(api, connection, club)
 
     await sender.send(push(club, "Which Doom did you mean?", "game-12-choice", options=(CHOICE,)))
 
@@ -249,9 +256,7 @@ async def test_a_group_that_became_a_supergroup_gets_the_push_at_its_new_id(
 async def test_a_push_that_followed_an_answer_in_the_old_group_keeps_only_its_asker(
     api: FakeBotApi, sender: TelegramSender, connection: aioredis.Redis, club: JSON
 ) -> None:
-    async with Bot(TOKEN, base_url=api.base_url) as bot:
-        answer = await bot.send_message(club["id"], "Added Doom to your backlog.")
-    await ReplyThreads(connection).remember(str(club["id"]), "game-12", Thread(answer.id, "42"))
+    answer = await bot_answered_doom(api, connection, club)
     supergroup = api.upgrade_group(club, -1001234567890)
 
     await sender.send(push(club, "Which Doom did you mean?", "game-12-choice", options=(CHOICE,)))
