@@ -66,12 +66,6 @@ class FakeGameRepository(GameRepository):
         game = self.rows.get(game_id)
         return copy.deepcopy(game)
 
-    async def get_by_title(self, player_id: int, folded_title: str) -> Game | None:
-        return next(
-            (copy.deepcopy(g) for g in self._mine(player_id) if g.title.folded == folded_title),
-            None,
-        )
-
     async def get_by_titles(
         self, player_id: int, folded_titles: Collection[str]
     ) -> dict[str, Game]:

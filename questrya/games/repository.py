@@ -50,9 +50,9 @@ class GameRepository(abc.ABC):
     async def get(self, game_id: int) -> Game | None:
         """The game with this id, or None."""
 
-    @abc.abstractmethod
     async def get_by_title(self, player_id: int, folded_title: str) -> Game | None:
         """The player's game whose folded title is exactly `folded_title`, or None."""
+        return (await self.get_by_titles(player_id, (folded_title,))).get(folded_title)
 
     @abc.abstractmethod
     async def get_by_titles(
@@ -171,14 +171,6 @@ class SqlGameRepository(GameRepository):
 
     async def get(self, game_id: int) -> Game | None:
         row = await self._session.get(GameRow, game_id)
-        return None if row is None else self._keep(row)
-
-    async def get_by_title(self, player_id: int, folded_title: str) -> Game | None:
-        row = await self._session.scalar(
-            select(GameRow).where(
-                GameRow.player_id == player_id, GameRow.title_folded == folded_title
-            )
-        )
         return None if row is None else self._keep(row)
 
     async def get_by_titles(
