@@ -32,6 +32,7 @@ from telegram.ext import Application
 from bots.chat import build_router
 from bots.messages import UnitOfWorkFactory
 from bots.telegram.app import build_application
+from questrya.notifications.senders.poll_chats import PollChats
 from tests.fakes_servers.telegram import Call, FakeBotApi
 from tests.fakes_servers.telegram_offline import OfflineBotApi
 
@@ -198,12 +199,20 @@ class OfflineTelegram:
         return [call for call in self.api.calls[since:] if call.method in ANSWERS]
 
 
-async def offline_bot(uow_factory: UnitOfWorkFactory) -> AsyncIterator[OfflineTelegram]:
-    """The bot wired as `questrya telegram` wires it, on the offline fake, without Redis."""
+async def offline_bot(
+    uow_factory: UnitOfWorkFactory, poll_chats: PollChats | None = None
+) -> AsyncIterator[OfflineTelegram]:
+    """The bot wired as `questrya telegram` wires it, on the offline fake, without Redis
+    unless `poll_chats` are given."""
     api = FakeBotApi(token=TOKEN, bot_username=BOT_USERNAME)
     router = build_router(uow_factory)
     application = build_application(
-        TOKEN, API_URL, router, uow_factory=uow_factory, request=OfflineBotApi(api)
+        TOKEN,
+        API_URL,
+        router,
+        uow_factory=uow_factory,
+        request=OfflineBotApi(api),
+        poll_chats=poll_chats,
     )
     async with application:
         yield OfflineTelegram(api, application)

@@ -50,8 +50,7 @@ class QuestryaBot(discord.Client):
         """A press on a Questrya button: run its command for the presser (see buttons.py)."""
         try:
             work = self.router.handle_text(speaker_of(interaction), command)
-            answered = await answer_press(interaction, owner, work)
-            await self.polls.opened(answered, interaction.channel_id)
+            await self.polls.answer(answer_press(interaction, owner, work), interaction.channel_id)
         except Exception as error:  # the one handler: logged, and the player told
             await report_failure(interaction, error)
 

@@ -55,7 +55,7 @@ def register_commands(
 
     async def run(interaction: discord.Interaction, name: str, arguments: Arguments) -> None:
         work = router.handle_command(speaker_of(interaction), name, arguments)
-        await polls.opened(await answer_command(interaction, name, work), interaction.channel_id)
+        await polls.answer(answer_command(interaction, name, work), interaction.channel_id)
 
     async def own_titles(interaction: discord.Interaction, typed: str) -> Choices:
         speaker = speaker_of(interaction)

@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 
 from bots.chat import ChatRouter, Reply
 from bots.messages import UnitOfWorkFactory
-from bots.telegram.polls import PollVotes, send_poll, utf16_length
+from bots.telegram.polls import PollVotes, utf16_length
 from bots.telegram.replies import ButtonPress, decode_button, render
 from bots.telegram.speakers import GROUP_CHATS, PLATFORM, speaker_of
 from questrya.common.values import ChatAddress
@@ -115,8 +115,8 @@ class TelegramHandlers:
         """The reply in the message's chat, then its poll, if it opens one."""
         sent = await send_reply(message, reply, owner=owner)
         await self._note_thread(reply, sent, owner=owner)
-        if reply.poll is not None and (poll := await send_poll(message, reply.poll)):
-            await self._votes.opened(poll)
+        if reply.poll is not None:
+            await self._votes.open(message, reply.poll)
 
     async def _answer_shared_press(
         self, query: CallbackQuery, message: Message, reply: Reply, *, owner: str

@@ -5,7 +5,8 @@ which game: a co-op evening needs its players, not a head count. Only a non-anon
 tells the bot who chose what (a `poll_answer` update), so a tap counts in the group's vote like
 a typed `/vote N`, and `/vote` answers with the same standing. One choice each, as with /vote;
 Telegram lets a voter change it. A retracted tap leaves the vote as it was: /vote has no
-"none" either.
+"none" either. Telegram does not say in which chat a tap was, so a tap waits for every poll
+being sent to be noted (see poll_openings.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from telegram.constants import PollLimit
 
 from bots.chat import ChatRouter
 from bots.messages import Poll
+from bots.poll_openings import PollOpenings
 from bots.telegram.speakers import voter_of
 from questrya.notifications.senders.poll_chats import PollChats
 
@@ -70,11 +72,15 @@ class PollVotes:
     def __init__(self, router: ChatRouter, chats: PollChats | None) -> None:
         self._router = router
         self._chats = chats
+        self._openings = PollOpenings()
 
-    async def opened(self, sent: Message) -> None:
-        """Note where a poll the bot just sent lives."""
-        if self._chats is not None and sent.poll is not None:
-            await self._chats.remember(sent.poll.id, str(sent.chat.id))
+    async def open(self, message: Message, poll: Poll) -> None:
+        """Send the poll in answer to `message` and note where it lives; taps meanwhile wait
+        for the note."""
+        async with self._openings.opening(str(message.chat_id)):
+            sent = await send_poll(message, poll)
+            if self._chats is not None and sent is not None and sent.poll is not None:
+                await self._chats.remember(sent.poll.id, str(sent.chat.id))
 
     async def moved(self, old_chat_id: str, new_chat_id: str) -> None:
         """The group became a supergroup: taps on its latest poll count at the new id."""
@@ -85,6 +91,7 @@ class PollVotes:
         """Count a tap; the poll itself shows it to the group, so nothing is posted."""
         if self._chats is None or answer.user is None or not answer.option_ids:
             return  # nowhere noted, an anonymous voter, or a retracted vote
+        await self._openings.settled()
         chat_id = await self._chats.chat_of_latest(answer.poll_id)
         if chat_id is None:
             return  # an older poll, or one this bot did not note

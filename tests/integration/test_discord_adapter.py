@@ -35,6 +35,7 @@ from tests.fakes_servers import discord_payloads as shapes
 from tests.fakes_servers.discord import FakeDiscord
 from tests.fakes_servers.discord_polls import answer_texts
 from tests.fakes_servers.discord_rest import DEFERRED_MESSAGE, DEFERRED_UPDATE, MESSAGE
+from tests.held_poll_chats import HeldPollChats
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 JSON = dict[str, Any]
@@ -89,13 +90,13 @@ class BotWithTestCommands(QuestryaBot):
 
         @self.tree.command(name="evening", description="A vote, as /tonight's")
         async def evening(interaction: discord.Interaction) -> None:
-            answered = await answer_command(interaction, "tonight", vote())
-            await self.polls.opened(answered, interaction.channel_id)
+            answering = answer_command(interaction, "tonight", vote())
+            await self.polls.answer(answering, interaction.channel_id)
 
         @self.tree.command(name="surprise", description="A vote, as a private command's")
         async def surprise(interaction: discord.Interaction) -> None:
-            answered = await answer_command(interaction, "stats", vote())
-            await self.polls.opened(answered, interaction.channel_id)
+            answering = answer_command(interaction, "stats", vote())
+            await self.polls.answer(answering, interaction.channel_id)
 
         await super().setup_hook()
 
@@ -112,14 +113,14 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def poll_chats(redis_server_url: str) -> AsyncIterator[PollChats]:
-    chats = PollChats.connect(redis_server_url, "discord")
+async def poll_chats(redis_server_url: str) -> AsyncIterator[HeldPollChats]:
+    chats = HeldPollChats.connect(redis_server_url, "discord")
     yield chats
     await chats.aclose()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def bot(fake: FakeDiscord, poll_chats: PollChats) -> AsyncIterator[QuestryaBot]:
+async def bot(fake: FakeDiscord, poll_chats: HeldPollChats) -> AsyncIterator[QuestryaBot]:
     uow = SlowUnitOfWork()
     router = build_router(lambda: uow)
     client = BotWithTestCommands(router, PollVotes(router, poll_chats))
@@ -294,6 +295,42 @@ async def test_a_reply_without_a_poll_is_not_noted(
     message = await fake.settled(await fake.run_command(player, channel, "announce"))
 
     assert await noted_chat(poll_chats, message) is None
+
+
+async def test_taps_heard_before_the_latest_poll_is_noted_wait_for_its_note(
+    fake: FakeDiscord, bot: QuestryaBot, poll_chats: HeldPollChats, caplog: pytest.LogCaptureFixture
+) -> None:
+    player, channel = await in_server(fake, "Wes")
+    older = await fake.settled(await fake.run_command(player, channel, "evening"))
+    assert await noted_chat(poll_chats, older) == channel["id"]
+    caplog.set_level(logging.DEBUG, logger="bots.discord.polls")
+
+    with poll_chats.holding():
+        latest = await fake.settled(await fake.run_command(player, channel, "evening"))
+        heard = asyncio.gather(*(bot.wait_for("raw_poll_vote_add") for _ in range(2)))
+        await fake.tap_poll(player, older, 1)
+        await fake.tap_poll(player, latest, 1)
+        await heard
+        await asyncio.sleep(0.1)  # time enough to read the notes, had the taps not waited
+        assert not tap_records(caplog), caplog.text
+    outcomes = await wait_for_tap_records(caplog, 2)
+
+    assert f"a tap on {older['id']} is not on the channel's latest poll" in outcomes
+    assert any(f"a tap on poll {latest['id']} was not counted:" in text for text in outcomes)
+
+
+def tap_records(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the bot logged about taps: counted (here refused: storage has no vote open), or
+    not on the latest poll."""
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("a tap on")]
+
+
+async def wait_for_tap_records(caplog: pytest.LogCaptureFixture, count: int) -> list[str]:
+    deadline = asyncio.get_running_loop().time() + NOTE_SECONDS
+    while len(records := tap_records(caplog)) < count:
+        assert asyncio.get_running_loop().time() < deadline, caplog.text
+        await asyncio.sleep(0.01)
+    return records
 
 
 async def test_someone_elses_button_on_a_public_message_is_refused_privately(
