@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from questrya.http_clients import TLS_CONTEXT
 from questrya.logs import RedactSecrets
 from questrya.metadata.providers.base import ProviderError, ProviderUnavailable
 
@@ -45,8 +46,11 @@ def build_client(
     read_timeout: float = READ_TIMEOUT_SECONDS,
     connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
 ) -> httpx.AsyncClient:
-    """An HTTP client with explicit timeouts and a User-Agent naming Questrya."""
+    """An HTTP client with explicit timeouts and a User-Agent naming Questrya, on the process's
+    TLS context (a job builds one client, and loading certificates would cost it more than its
+    lookup)."""
     return httpx.AsyncClient(
+        verify=TLS_CONTEXT,
         timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
         headers={"User-Agent": _user_agent(), "Accept": "application/json"},
     )

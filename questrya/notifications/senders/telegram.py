@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import html
-import importlib
 import logging
 import os
-import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import httpx
 import redis.asyncio as aioredis
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
@@ -32,6 +29,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from questrya.http_clients import TLS_CONTEXT
 from questrya.notifications.domain import Notification
 from questrya.notifications.senders.base import ChatGone, DeliveryFailed
 from questrya.notifications.senders.rate_limits import SharedRateLimits
@@ -56,22 +54,6 @@ GROUP_LIMIT = "20 per minute"
 # network's jitter between the two would otherwise cost 429s, each a second's wait.
 OVERALL_LIMIT = "29 per second"
 
-# What httpx imports only at its first request.
-HTTP_CLIENT_MODULES = ("httpcore", "anyio._backends._asyncio", "anyio.abc", "anyio.streams.tls")
-
-
-def _http_client_ready() -> ssl.SSLContext:
-    """The TLS context and the modules every push needs, made and loaded once per process, with
-    this module: a worker imports it before it forks, so RQ's work horses inherit them instead
-    of paying at every job. A Bot left to itself builds two HTTP clients, each loading the CA
-    certificates again (about 60 ms a job), and httpx loads httpcore and anyio's asyncio backend
-    at its first request (a third of a delivery job's CPU): together more than the push."""
-    for module in HTTP_CLIENT_MODULES:
-        importlib.import_module(module)
-    return httpx.create_ssl_context()
-
-
-TLS_CONTEXT = _http_client_ready()
 
 log = logging.getLogger(__name__)
 
