@@ -197,8 +197,13 @@ class FakeRawg(FakeServer):
         if refusal := self._refuse_bad_key(request):
             return refusal
         words = request.query.get("search", "").casefold().split()
-        found = [game for game in self.games if _has_any_word(game["name"], words)]
-        found.sort(key=lambda game: float(game["score"]), reverse=True)
+        found = [game for game in self.games if _words_matched(game["name"], words)]
+        # Most words matched first, as RAWG's relevance would have it: with a few hundred
+        # games, "Mario Kart DS" must not sink below every other "Mario".
+        found.sort(
+            key=lambda game: (_words_matched(game["name"], words), float(game["score"])),
+            reverse=True,
+        )
         page = int(request.query.get("page", "1"))
         size = min(int(request.query.get("page_size", "20")), self.max_page_size)
         return json_response(
@@ -226,9 +231,9 @@ class FakeRawg(FakeServer):
         return json_response({"error": "The key parameter is not provided"}, status=401)
 
 
-def _has_any_word(name: str, words: list[str]) -> bool:
+def _words_matched(name: str, words: list[str]) -> int:
     title_words = name.casefold().replace("'", " ").split()
-    return any(word in title_words for word in words)
+    return sum(word in title_words for word in words)
 
 
 def _page_url(request: web.Request, page: int) -> str:

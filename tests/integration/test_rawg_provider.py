@@ -6,6 +6,7 @@ import logging
 import traceback
 from collections.abc import AsyncIterator
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from questrya.metadata.domain import GameFacts
 from questrya.metadata.providers.base import ProviderError, ProviderUnavailable
 from questrya.metadata.providers.http import RateLimitError, build_client
 from questrya.metadata.providers.rawg import RawgProvider
-from tests.fakes_servers.rawg import API_KEY, FakeRawg
+from tests.fakes_servers.rawg import API_KEY, FakeRawg, rawg_game
 
 SHORT_READ_TIMEOUT = 0.3
 
@@ -53,6 +54,31 @@ async def test_search_puts_the_exact_title_first_whatever_rawg_order(
     found = await provider.search("hades")
 
     assert [facts.title for facts in found] == ["Hades", "Hades II", "Hades' Star"]
+
+
+def _mario_game(number: int, name: str) -> dict[str, Any]:
+    return rawg_game(
+        game_id=number,
+        slug=f"mario-{number}",
+        name=name,
+        released=None,
+        platforms=None,
+        genres=[],
+        image=None,
+        metacritic=None,
+        playtime=0,
+        search_score="60.0",
+    )
+
+
+async def test_search_finds_a_full_title_among_more_games_sharing_a_word_than_a_page() -> None:
+    parties = [_mario_game(number, f"Mario Party {number}") for number in range(1, 31)]
+    async with FakeRawg(games=[*parties, _mario_game(31, "Mario Kart DS")]) as fake:
+        provider = RawgProvider(API_KEY, api_url=fake.url)
+        found = await provider.search("Mario Kart DS", limit=1)
+        await provider.aclose()
+
+    assert [facts.title for facts in found] == ["Mario Kart DS"]
 
 
 async def test_search_asks_rawg_for_a_precise_search_with_the_key(
