@@ -1,4 +1,5 @@
-"""The HTTP clients a job builds share the process's TLS context: none loads certificates."""
+"""The HTTP clients a job builds share what the process made at import: none loads certificates
+or reads package metadata."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from questrya.metadata.providers import http
 from questrya.metadata.providers.http import build_client
 from questrya.notifications.senders.telegram import push_bot
 
@@ -39,3 +41,16 @@ async def test_a_client_of_its_own_would_load_them(certificate_loads: list[objec
     await httpx.AsyncClient().aclose()
 
     assert certificate_loads
+
+
+async def test_a_provider_client_names_questrya_without_reading_package_metadata(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads: list[str] = []
+    monkeypatch.setattr(http, "version", reads.append)
+
+    client = build_client()
+    await client.aclose()
+
+    assert reads == []
+    assert client.headers["User-Agent"].startswith("Questrya/")
