@@ -252,7 +252,7 @@ def _first_start_to_last_start(jobs: Sequence[Job | None]) -> float:
 
 
 def build_result(rounds: Sequence[Round]) -> BenchResult:
-    """The table, the ratios of the best runs and their goals."""
+    """The table, the ratio of the best runs and its goal."""
     best_metadata = _best(run.metadata for run in rounds)
     best_noop = _best(run.noop for run in rounds)
     best_http = _best(run.over_http for run in rounds)
