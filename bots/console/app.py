@@ -17,6 +17,7 @@ from bots.messages import Poll
 
 PLATFORM = "console"
 PROMPT = "questrya> "
+MAX_CHOICE_DIGITS = 3
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,9 @@ class ConsoleSession:
 
     def _chosen_command(self, text: str) -> str | None:
         choices = self._last_reply.choices
-        if text.isdigit() and 1 <= int(text) <= len(choices):
+        # isdecimal, not isdigit: "²" passes isdigit() but is no number int() reads; and a
+        # choice is a short number, where int() refuses one of over 4,300 digits.
+        if text.isdecimal() and len(text) <= MAX_CHOICE_DIGITS and 1 <= int(text) <= len(choices):
             return choices[int(text) - 1].command
         return None
 

@@ -7,10 +7,21 @@ whose message tells the player how to write it.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 
 from questrya.common.errors import InvalidRating, InvalidTitle, UnknownPlatform, UnknownStatus
 from questrya.common.text import clean_text, fold, shorten
+
+# \d is any decimal digit int() reads ("٩" too), where str.isdigit() also passes "²", which it
+# does not.
+_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+# Any longer is out of range: never int() a 5,000-digit string (Python refuses past 4,300).
+_MAX_RATING_DIGITS = 3
+
+
+def _out_of_range(as_typed: object) -> InvalidRating:
+    return InvalidRating(f"A rating is from 1 to 10, not {as_typed}.")
 
 
 @dataclass(frozen=True, order=True)
@@ -27,16 +38,19 @@ class GameRating:
         if isinstance(self.value, bool) or not isinstance(self.value, int):
             raise InvalidRating("A rating is a whole number from 1 to 10.")
         if not self.MIN <= self.value <= self.MAX:
-            raise InvalidRating(f"A rating is from 1 to 10, not {self.value}.")
+            # Not str(value): Python refuses to write out an int of over 4,300 digits.
+            raise _out_of_range(self.value if abs(self.value) < 10**12 else "a number that large")
 
     @classmethod
     def parse(cls, text: str) -> GameRating:
         """Read "9" or "9/10" as typed by a player."""
         cleaned = clean_text(text).removesuffix("/10").strip()
-        if not cleaned.lstrip("+-").isdigit():
+        if not _WHOLE_NUMBER.fullmatch(cleaned):
             raise InvalidRating(
                 f'A rating is a whole number from 1 to 10, not "{shorten(cleaned, 20)}".'
             )
+        if len(cleaned.lstrip("+-").lstrip("0")) > _MAX_RATING_DIGITS:
+            raise _out_of_range(shorten(cleaned, 12))
         return cls(int(cleaned))
 
     @property

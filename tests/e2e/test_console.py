@@ -76,9 +76,10 @@ def test_a_number_answers_the_last_choice(tmp_path: Path, redis_url: str) -> Non
 
 def test_bad_input_never_prints_a_traceback(tmp_path: Path, redis_url: str) -> None:
     script = "/done Celeste 11\n/rate Celeste abc\n/add\n/add " + "x" * 5000 + "\n/add \x07\x1b\n"
+    script += "²\n" + "9" * 5000 + "\n"  # not choices: no number int() reads, and too long
     output = run_console(tmp_path, "alice", script, QUESTRYA_REDIS_URL=redis_url)
     lines = output.splitlines()
-    assert len(lines) == 5
+    assert len(lines) == 7
     assert "Traceback" not in output
 
 

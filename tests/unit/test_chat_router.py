@@ -70,6 +70,14 @@ BAD_INPUT = [
     ("/play Factorio", 'You have no game called "Factorio". See your games with /backlog all.'),
     ("/done Celeste 11", "A rating is from 1 to 10, not 11. Write it like /done Hades 9"),
     (
+        "/rate Celeste " + "9" * 5000,
+        "A rating is from 1 to 10, not 99999999999…. Write it like /rate Hades 8",
+    ),
+    (
+        "/rate Celeste ²",
+        'A rating is a whole number from 1 to 10, not "²". Write it like /rate Hades 8',
+    ),
+    (
         "/rate Celeste abc",
         'A rating is a whole number from 1 to 10, not "abc". Write it like /rate Hades 8',
     ),

@@ -19,7 +19,7 @@ def test_rating_refuses_out_of_range(value: int) -> None:
         GameRating(value)
 
 
-@pytest.mark.parametrize("text", ["abc", "9.5", "", "nine", "1e1"])
+@pytest.mark.parametrize("text", ["abc", "9.5", "", "nine", "1e1", "²", "9²"])
 def test_rating_parse_refuses_non_numbers(text: str) -> None:
     with pytest.raises(InvalidRating, match="whole number"):
         GameRating.parse(text)
@@ -27,6 +27,27 @@ def test_rating_parse_refuses_non_numbers(text: str) -> None:
 
 def test_rating_parse_reads_out_of_ten() -> None:
     assert GameRating.parse(" 9/10 ") == GameRating(9)
+
+
+def test_rating_parse_reads_any_decimal_digits() -> None:
+    assert GameRating.parse("٩") == GameRating(9)  # Arabic-Indic nine
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"), [("9" * 5_000, "99999999999…"), ("-" + "1" * 5_000, "-1111111111…")]
+)
+def test_rating_parse_refuses_a_number_too_long_to_read(text: str, shown: str) -> None:
+    with pytest.raises(InvalidRating) as refusal:
+        GameRating.parse(text)
+
+    assert str(refusal.value) == f"A rating is from 1 to 10, not {shown}."
+
+
+def test_rating_of_a_huge_number_is_refused_without_writing_it_out() -> None:
+    with pytest.raises(InvalidRating) as refusal:
+        GameRating(10**5_000)
+
+    assert str(refusal.value) == "A rating is from 1 to 10, not a number that large."
 
 
 def test_rating_of_bool_is_refused() -> None:
