@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from questrya.common.errors import AlreadyInBacklog, GameNotFound
 from questrya.common.values import ChatAddress, GameRating, GameStatus, Platform, Title
 from questrya.games.domain import Game, GamePage, LookupState
-from questrya.orm.models import GameRow, dialect_insert
+from questrya.orm.models import MAX_ROW_ID, GameRow, dialect_insert
 
 
 class GameRepository(abc.ABC):
@@ -170,6 +170,8 @@ class SqlGameRepository(GameRepository):
         self._loaded.pop(game.id or 0, None)
 
     async def get(self, game_id: int) -> Game | None:
+        if not 0 < game_id <= MAX_ROW_ID:  # a player's "#99999999999": no row, and no query
+            return None
         row = await self._session.get(GameRow, game_id)
         return None if row is None else self._keep(row)
 

@@ -42,6 +42,8 @@ DISPLAY_NAME_LENGTH = 100
 FACTS_TITLE_LENGTH = 300
 URL_LENGTH = 500
 REASON_LENGTH = 200
+# Primary keys are INTEGER columns: 32 bits on PostgreSQL, which refuses a larger parameter.
+MAX_ROW_ID = 2**31 - 1
 
 # JSON everywhere; JSONB on PostgreSQL, its efficient binary form.
 JsonValue = JSON().with_variant(postgresql.JSONB(), "postgresql")

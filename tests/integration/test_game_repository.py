@@ -107,6 +107,14 @@ async def test_get_unknown_id_is_none(session_factory: SessionFactory) -> None:
         assert await repository.get(404) is None
 
 
+@pytest.mark.parametrize("game_id", [0, -1, 2**31, 10**18, 2**63])
+async def test_get_an_id_no_column_holds_is_none(
+    session_factory: SessionFactory, game_id: int
+) -> None:
+    async with games_in(session_factory) as repository:
+        assert await repository.get(game_id) is None
+
+
 async def test_get_by_title_matches_the_folded_title_of_that_player_only(
     session_factory: SessionFactory, player_id: int, other_player_id: int
 ) -> None:
