@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -66,6 +67,9 @@ def _dated_title(facts: GameFacts) -> str:
 
 # The games databases whose terms ask for credit next to their data; the bundled catalog is ours.
 ATTRIBUTED_SOURCES = {"rawg": "RAWG", "igdb": "IGDB"}
+# Every source's ids fit: RAWG's slugs, IGDB's numbers, the catalog's slugs. A player can type
+# one after /identify, and it goes into a URL and a notification's key.
+SOURCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 MAX_LISTED = 4
 MAX_LISTED_GENRES = 2
 MAX_LISTED_IN_CHOICE = 2

@@ -6,12 +6,13 @@ import functools
 from collections.abc import Callable, Collection, Sequence
 from datetime import date
 
+from questrya.common.errors import InvalidInput
 from questrya.common.jobs import METADATA_QUEUE, JobRequest, job_id
-from questrya.common.text import fold
+from questrya.common.text import fold, shorten
 from questrya.common.values import ChatAddress
 from questrya.games import service as game_service
 from questrya.games.schemas import GameRead
-from questrya.metadata.domain import GameFacts, describe_with_source, labelled
+from questrya.metadata.domain import SOURCE_ID, GameFacts, describe_with_source, labelled
 from questrya.metadata.matching import Decision, Verdict, decide
 from questrya.metadata.providers.base import MetadataProvider
 from questrya.metadata.providers.offline import catalog_titles
@@ -23,6 +24,7 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 APPLY_CHOICE_JOB = "questrya.workers.tasks.metadata.apply_chosen_facts"
 REFRESH_BATCH_SIZE = 500
 MIN_SUGGESTION_LENGTH = 2
+MAX_SOURCE_ID_SHOWN = 100
 
 
 async def fetch_for_game(
@@ -44,17 +46,27 @@ async def fetch_for_game(
 async def apply_choice(
     *, uow_factory: UnitOfWorkFactory, provider: MetadataProvider, game_id: int, source_id: str
 ) -> str:
-    """Link a game to the candidate the player picked, and confirm it in their chat."""
+    """Link a game to the candidate the player picked, and confirm it in their chat; or tell
+    them the games database has no such game."""
     game = await game_service.get(uow=uow_factory(), game_id=game_id)
+    if game is None:
+        return "game removed"
     facts = await provider.details(source_id)
-    if game is None or facts is None:
-        return "gone"
+    if facts is None:
+        unknown = shorten(source_id, MAX_SOURCE_ID_SHOWN)
+        text = f'The games database has no game "{unknown}"; {game.title} is left as it was.'
+        await _tell(uow_factory, game, f"no-choice-{unknown}", text)
+        return Verdict.NONE.value
     await _identify(uow_factory, game, facts)
     return Verdict.FOUND.value
 
 
 async def choose(*, uow: UnitOfWork, player_id: int, title: str, source_id: str) -> GameRead:
     """The player picked `source_id` for their game `title`: queue the lookup of that one."""
+    if not SOURCE_ID.fullmatch(source_id):
+        raise InvalidInput(
+            f'"{shorten(source_id, 20)}" is no games-database id: pick one of the games offered.'
+        )
     game = await game_service.find(uow=uow, player_id=player_id, title=title)
     async with uow:
         uow.enqueue_after_commit(

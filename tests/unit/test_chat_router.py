@@ -81,6 +81,11 @@ BAD_INPUT = [
         "/rate Celeste abc",
         'A rating is a whole number from 1 to 10, not "abc". Write it like /rate Hades 8',
     ),
+    (
+        "/identify ce/leste Celeste",
+        '"ce/leste" is no games-database id: pick one of the games offered.'
+        " Write it like /identify hades Hades",
+    ),
     ("/add", "The title is empty. Write it like /add Hades switch"),
     ("/add    ", "The title is empty. Write it like /add Hades switch"),
     (

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from questrya.common.errors import InvalidInput
 from questrya.common.values import ChatAddress
 from questrya.games import service as game_service
 from questrya.metadata import service
@@ -113,6 +114,35 @@ async def test_a_choice_links_the_picked_game(uow: FakeUnitOfWork, provider: Fak
     )
     assert uow.committed_games[game_id].lookup.value == "found"
     assert pushed(uow)[-1] == "Doom (2016)"
+
+
+async def test_a_choice_of_an_id_the_database_lacks_says_so_once(
+    uow: FakeUnitOfWork, provider: FakeProvider
+) -> None:
+    game_id = await added(uow, "Doom")
+    await fetch(uow, provider, game_id)
+
+    for _ in range(2):  # a retried job tells the chat once
+        verdict = await service.apply_choice(
+            uow_factory=lambda: uow, provider=provider, game_id=game_id, source_id="doom-3000"
+        )
+
+    assert verdict == "none"
+    assert pushed(uow)[-1] == 'The games database has no game "doom-3000"; Doom is left as it was.'
+    assert len(pushed(uow)) == 2  # the choice offered, then this
+    assert uow.committed_games[game_id].lookup.value == "ambiguous"
+
+
+@pytest.mark.parametrize("source_id", ["x\x00y", "a" * 101, "-hades", "doom 2016", "ha/des", ""])
+async def test_a_choice_of_something_no_id_looks_like_is_refused(
+    uow: FakeUnitOfWork, source_id: str
+) -> None:
+    await added(uow, "Doom")
+
+    with pytest.raises(InvalidInput, match="no games-database id: pick one of the games offered"):
+        await service.choose(uow=uow, player_id=ALICE, title="Doom", source_id=source_id)
+
+    assert uow.job_queue.jobs.keys() == {"fetch-metadata-1"}
 
 
 async def test_nightly_refresh_batches_and_is_idempotent_per_day(
