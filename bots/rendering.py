@@ -47,7 +47,8 @@ def stats(numbers: StatsRead) -> str:
         for status in STATUS_ORDER
         if numbers.by_status.get(status)
     )
-    parts = [f"{numbers.total} games: {counts}"]
+    games = "1 game" if numbers.total == 1 else f"{numbers.total} games"
+    parts = [f"{games}: {counts}"]
     parts.append(f"{numbers.completed_this_year} completed this year")
     if numbers.average_rating is not None:
         parts.append(f"average rating {numbers.average_rating:.1f} ({numbers.rated_count} rated)")

@@ -177,9 +177,10 @@ async def test_stats(router: ChatRouter) -> None:
     await say(router, "/add Hades")
     await say(router, "/done Hades 9")
     reply = await say(router, "/stats")
-    assert reply.text.startswith(
-        "1 games: 1 completed · 1 completed this year · average rating 9.0"
-    )
+    assert reply.text.startswith("1 game: 1 completed · 1 completed this year · average rating 9.0")
+
+    await say(router, "/add Celeste")
+    assert (await say(router, "/stats")).text.startswith("2 games: 1 backlog, 1 completed")
 
 
 async def test_typed_options_take_the_same_path(router: ChatRouter) -> None:
