@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from questrya.common.errors import InvalidRating, InvalidTitle, UnknownPlatform, UnknownStatus
 from questrya.common.text import clean_text, fold, shorten
 
-# \d is any decimal digit int() reads ("٩" too), where str.isdigit() also passes "²", which it
-# does not.
+# \d is any decimal digit, each of which int() reads ("٩" too); str.isdigit() also passes "²",
+# which int() refuses.
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 # Any longer is out of range: never int() a 5,000-digit string (Python refuses past 4,300).
 _MAX_RATING_DIGITS = 3
