@@ -222,9 +222,19 @@ class GameStatus(enum.StrEnum):
         """Open games are the ones still to play: not finished, dropped or only wished for."""
         return self in OPEN_STATUSES
 
+    @property
+    def as_state(self) -> str:
+        """The status as it follows "is": "Hades is in your backlog"."""
+        return _STATUS_AS_STATE.get(self, self.value)
+
 
 OPEN_STATUSES = frozenset({GameStatus.PLAYING, GameStatus.PAUSED, GameStatus.BACKLOG})
 
+_STATUS_AS_STATE = {
+    GameStatus.WISHLIST: "on your wishlist",
+    GameStatus.BACKLOG: "in your backlog",
+    GameStatus.PLAYING: "being played",
+}
 _STATUS_ALIASES = {
     "done": GameStatus.COMPLETED,
     "finished": GameStatus.COMPLETED,

@@ -52,7 +52,7 @@ class Game:
     def move_to_backlog(self) -> None:
         """A wishlisted game the player now has: it waits in the backlog."""
         if self.status is not GameStatus.WISHLIST:
-            raise InvalidGameState(f"{self.title} is {self.status.value}, not on your wishlist.")
+            raise InvalidGameState(f"{self.title} is {self.status.as_state}, not on your wishlist.")
         self.status = GameStatus.BACKLOG
 
     def start_playing(self, *, on: datetime) -> None:
@@ -64,10 +64,14 @@ class Game:
 
     def pause(self) -> None:
         """Put a game being played on hold."""
+        if self.status is GameStatus.PAUSED:
+            raise InvalidGameState(
+                f"{self.title} is already paused; /play {self.title} resumes it."
+            )
         if self.status is not GameStatus.PLAYING:
             raise InvalidGameState(
-                f"{self.title} is {self.status.value}, not playing, so it can't be paused; "
-                f"start it with /play {self.title}."
+                f"{self.title} is {self.status.as_state}, not being played, so it can't be"
+                f" paused; start it with /play {self.title}."
             )
         self.status = GameStatus.PAUSED
 

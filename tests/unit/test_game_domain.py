@@ -64,9 +64,32 @@ def test_completing_twice_is_refused_and_points_to_rate() -> None:
     assert game.rating == GameRating(6)
 
 
-def test_only_a_game_being_played_can_be_paused() -> None:
-    with pytest.raises(InvalidGameState, match="not playing"):
-        a_game(GameStatus.BACKLOG).pause()
+@pytest.mark.parametrize(
+    ("status", "refusal"),
+    [
+        (
+            GameStatus.BACKLOG,
+            "Hades is in your backlog, not being played, so it can't be paused;"
+            " start it with /play Hades.",
+        ),
+        (
+            GameStatus.WISHLIST,
+            "Hades is on your wishlist, not being played, so it can't be paused;"
+            " start it with /play Hades.",
+        ),
+        (
+            GameStatus.COMPLETED,
+            "Hades is completed, not being played, so it can't be paused;"
+            " start it with /play Hades.",
+        ),
+        (GameStatus.PAUSED, "Hades is already paused; /play Hades resumes it."),
+    ],
+)
+def test_only_a_game_being_played_can_be_paused(status: GameStatus, refusal: str) -> None:
+    with pytest.raises(InvalidGameState) as refused:
+        a_game(status).pause()
+
+    assert str(refused.value) == refusal
 
 
 def test_playing_twice_is_refused() -> None:
@@ -92,5 +115,6 @@ def test_a_wishlisted_game_moves_to_the_backlog_and_only_it() -> None:
     wished = a_game(GameStatus.WISHLIST)
     wished.move_to_backlog()
     assert wished.status is GameStatus.BACKLOG
-    with pytest.raises(InvalidGameState, match="not on your wishlist"):
+    with pytest.raises(InvalidGameState) as refused:
         wished.move_to_backlog()
+    assert str(refused.value) == "Hades is in your backlog, not on your wishlist."
