@@ -21,8 +21,7 @@ from bots.parsing import Arguments
 from questrya.orm.database import create_engine, create_session_factory
 from questrya.orm.models import Base
 from questrya.unit_of_work import SqlUnitOfWork
-from tests.integration.conftest import RecordingJobQueue
-from tests.unit.test_router_fuzz import (
+from tests.fuzz_inputs import (
     ALICE,
     ALICE_IN_FRIENDS,
     COMMANDS,
@@ -30,6 +29,7 @@ from tests.unit.test_router_fuzz import (
     nasty_text,
     option_value,
 )
+from tests.integration.conftest import RecordingJobQueue
 
 EXAMPLES = 60  # each runs its command on the database twice over: keep the suite quick
 SEED_LINES = ("/start", "/add Hades", "/add Celeste", "/play Celeste", "/wish Hollow Knight")

@@ -12,40 +12,17 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bots.chat import ChatRouter, Reply, Speaker, build_router
+from bots.chat import ChatRouter, Reply, build_router
 from bots.parsing import Arguments
 from tests.fakes import FakeUnitOfWork
-
-ALICE = Speaker("console", "alice", "Alice", "user:alice")
-ALICE_IN_FRIENDS = Speaker("console", "alice", "Alice", "group:friends", is_group=True)
-COMMANDS = sorted(build_router(lambda: FakeUnitOfWork()).commands)
-MAX_REFUSAL_LENGTH = 400
-
-nasty_text = st.one_of(
-    st.text(max_size=300),
-    st.text(alphabet=st.characters(codec="utf-8"), max_size=50),
-    st.sampled_from(
-        [
-            "x" * 5_000,
-            "9" * 5_000,
-            "<b>Hades</b>",
-            "*Hades* _x_ `y` [z](http://e.example)",
-            "@everyone @here",
-            "Hades\x00\x1b[31m\u202e\u200b",
-            "Hades 11",
-            "Hades -3",
-            "Hades 9/10/10",
-            "Celeste abc",
-            "²",
-            "",
-            " ",
-        ]
-    ),
+from tests.fuzz_inputs import (
+    ALICE,
+    ALICE_IN_FRIENDS,
+    COMMANDS,
+    MAX_REFUSAL_LENGTH,
+    nasty_text,
+    option_value,
 )
-option_value = st.one_of(
-    st.none(), st.integers(), st.floats(allow_nan=True), st.booleans(), nasty_text
-)
-
 
 RUNNER = asyncio.Runner()  # one event loop for every example: a new one each is slow
 
