@@ -56,14 +56,14 @@ class StoredWorld:
 
     def rows(self) -> str:
         """Every watched row and every queued job, as text."""
-        return repr(
-            [self.run(self._table_rows(table)) for table in WATCHED_TABLES] + [self.jobs.jobs]
-        )
+        return repr([self.run(self._watched_rows()), self.jobs.jobs])
 
-    async def _table_rows(self, table: Any) -> list[Any]:
+    async def _watched_rows(self) -> list[list[tuple[Any, ...]]]:
         async with self._engine.connect() as connection:
-            ordered = select(table).order_by(*table.primary_key.columns)
-            return [tuple(row) for row in await connection.execute(ordered)]
+            return [
+                [tuple(row) for row in await connection.execute(_ordered(table))]
+                for table in WATCHED_TABLES
+            ]
 
     def check(self, reply: Reply, before: str) -> None:
         assert reply.text.strip()
@@ -75,6 +75,10 @@ class StoredWorld:
     def close(self) -> None:
         self.run(self._engine.dispose())
         self._runner.close()
+
+
+def _ordered(table: Any) -> Any:
+    return select(table).order_by(*table.primary_key.columns)
 
 
 @pytest.fixture
