@@ -176,7 +176,9 @@ async def test_a_slow_press_is_deferred_then_the_pressed_message_edited(
     player = fake.user("Pia")
     channel = fake.dm_channel(player)
     for number in range(11):
-        await fake.answered(await fake.run_command(player, channel, "add", {"title": f"G{number}"}))
+        # settled, not answered: a deferred /add is stored only after its defer is accepted,
+        # and /backlog must see all eleven games to offer a next page.
+        await fake.settled(await fake.run_command(player, channel, "add", {"title": f"G{number}"}))
     page = await fake.settled(await fake.run_command(player, channel, "backlog"))
 
     press = await fake.press(player, page, shapes.custom_ids(page)[0])
