@@ -11,20 +11,26 @@ from questrya.notifications.senders.poll_chats import PollChats
 
 
 class HeldPollChats(PollChats):
-    """PollChats whose `remember` waits while `holding()`."""
+    """PollChats whose `remember` waits while `holding()`; `written` counts the notes made."""
 
     held: asyncio.Event | None = None
+    to_hold: int | None = None
+    written: int = 0
 
     @contextlib.contextmanager
-    def holding(self) -> Iterator[None]:
-        self.held = asyncio.Event()
+    def holding(self, notes: int | None = None) -> Iterator[None]:
+        """Notes wait till the block ends: all of them, or only the next `notes`."""
+        self.held, self.to_hold = asyncio.Event(), notes
         try:
             yield
         finally:
             self.held.set()
             self.held = None
 
-    async def remember(self, poll_id: str, chat_id: str) -> None:
-        if self.held is not None:
-            await self.held.wait()
-        await super().remember(poll_id, chat_id)
+    async def remember(self, poll_id: str, chat_id: str, message_id: int) -> None:
+        if (held := self.held) is not None and self.to_hold != 0:
+            if self.to_hold is not None:
+                self.to_hold -= 1
+            await held.wait()
+        await super().remember(poll_id, chat_id, message_id)
+        self.written += 1

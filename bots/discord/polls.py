@@ -45,7 +45,9 @@ class PollVotes:
         if self._chats is None or answered.message_id is None or channel_id is None:
             return
         if carries_poll(answered.reply):
-            await self._chats.remember(str(answered.message_id), str(channel_id))
+            await self._chats.remember(
+                str(answered.message_id), str(channel_id), answered.message_id
+            )
 
     async def count(self, vote: discord.RawPollVoteActionEvent, guild: discord.Guild) -> None:
         """Count a tap on one of the bot's polls in a server; the poll shows it already, so

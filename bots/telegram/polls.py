@@ -80,7 +80,7 @@ class PollVotes:
         async with self._openings.opening(str(message.chat_id)):
             sent = await send_poll(message, poll)
             if self._chats is not None and sent is not None and sent.poll is not None:
-                await self._chats.remember(sent.poll.id, str(sent.chat.id))
+                await self._chats.remember(sent.poll.id, str(sent.chat.id), sent.message_id)
 
     async def moved(self, old_chat_id: str, new_chat_id: str) -> None:
         """The group became a supergroup: taps on its latest poll count at the new id."""

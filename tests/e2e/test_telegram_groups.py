@@ -292,7 +292,7 @@ async def test_a_tap_on_a_poll_sent_before_the_move_counts_at_the_supergroups_id
 
 def _latest_poll_noted(bot: TelegramBotUnderTest, chat: JSON) -> bool | None:
     with contextlib.closing(redis.Redis.from_url(bot.redis_url)) as connection:
-        return bool(connection.exists(f"questrya:telegram:poll:latest:{chat['id']}")) or None
+        return bool(connection.exists(f"questrya:telegram:poll:newest:{chat['id']}")) or None
 
 
 def _voters_at(bot: TelegramBotUnderTest, chat: JSON) -> list[tuple[int]] | None:

@@ -321,6 +321,29 @@ async def test_taps_heard_before_the_latest_poll_is_noted_wait_for_its_note(
     assert any(f"a tap on poll {latest['id']} was not counted:" in text for text in outcomes)
 
 
+async def test_a_poll_noted_after_a_later_one_does_not_displace_it(
+    fake: FakeDiscord, bot: QuestryaBot, poll_chats: HeldPollChats
+) -> None:
+    player, channel = await in_server(fake, "Vik")
+
+    with poll_chats.holding(notes=1):  # the older poll's note is slow to be written
+        older = await fake.settled(await fake.run_command(player, channel, "evening"))
+        latest = await fake.settled(await fake.run_command(player, channel, "evening"))
+        assert await noted_chat(poll_chats, latest) == channel["id"]
+        written = poll_chats.written
+    await wait_for_notes(poll_chats, written + 1)
+
+    assert await poll_chats.chat_of_latest(latest["id"]) == channel["id"]
+    assert await poll_chats.chat_of_latest(older["id"]) is None
+
+
+async def wait_for_notes(poll_chats: HeldPollChats, count: int) -> None:
+    deadline = asyncio.get_running_loop().time() + NOTE_SECONDS
+    while poll_chats.written < count:
+        assert asyncio.get_running_loop().time() < deadline, "a held note was never written"
+        await asyncio.sleep(0.01)
+
+
 def tap_records(caplog: pytest.LogCaptureFixture) -> list[str]:
     """What the bot logged about taps: counted (here refused: storage has no vote open), or
     not on the latest poll."""

@@ -79,3 +79,20 @@ async def test_taps_heard_before_the_latest_poll_is_noted_count_in_the_latest_on
 
     [standing] = await telegram.type(FRIENDS, ALICE, "/vote 1")
     assert text_of(standing) == "Alice voted. So far: Celeste 1 · Hades 1"  # Bob's is Hades
+
+
+async def test_a_tap_counts_in_the_latest_poll_when_the_older_polls_note_came_last(
+    telegram: OfflineTelegram, poll_chats: HeldPollChats
+) -> None:
+    with poll_chats.holding(notes=1):
+        older_tonight = asyncio.create_task(telegram.type(FRIENDS, ALICE, "/tonight"))
+        older = await poll_sent(telegram, number=1)  # its note waits
+        await telegram.type(FRIENDS, ALICE, "/tonight")
+        latest = await poll_sent(telegram, number=2)
+    await older_tonight
+
+    await telegram.feed(tap(telegram, older.result["poll"]["id"], 0))
+    await telegram.feed(tap(telegram, latest.result["poll"]["id"], 1))
+
+    [standing] = await telegram.type(FRIENDS, ALICE, "/vote 1")
+    assert text_of(standing) == "Alice voted. So far: Celeste 1 · Hades 1"  # Bob's is Hades

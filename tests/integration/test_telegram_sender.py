@@ -314,12 +314,12 @@ async def test_a_poll_is_found_in_its_chat_while_it_is_the_chats_latest(
     connection: aioredis.Redis,
 ) -> None:
     polls = PollChats(connection, "telegram")
-    await polls.remember("5001", "-4201")
+    await polls.remember("5001", "-4201", 11)
     assert await polls.chat_of_latest("5001") == "-4201"
     assert await PollChats(connection, "discord").chat_of_latest("5001") is None
 
-    await polls.remember("5002", "-4201")
-    await polls.remember("6001", "-4301")
+    await polls.remember("5002", "-4201", 12)
+    await polls.remember("6001", "-4301", 3)
 
     assert await polls.chat_of_latest("5001") is None  # a vote there would land in 5002's
     assert await polls.chat_of_latest("5002") == "-4201"
@@ -327,28 +327,40 @@ async def test_a_poll_is_found_in_its_chat_while_it_is_the_chats_latest(
     assert await polls.chat_of_latest("7001") is None
 
 
+async def test_an_older_polls_note_written_late_leaves_the_newer_poll_the_latest(
+    connection: aioredis.Redis,
+) -> None:
+    polls = PollChats(connection, "telegram")
+    await polls.remember("5302", "-4601", 31)  # both were sent; the older one's note is slow
+
+    await polls.remember("5301", "-4601", 30)
+
+    assert await polls.chat_of_latest("5302") == "-4601"
+    assert await polls.chat_of_latest("5301") is None
+
+
 async def test_a_chats_latest_poll_follows_it_to_its_new_id_once(
     connection: aioredis.Redis,
 ) -> None:
     polls = PollChats(connection, "telegram")
-    await polls.remember("5101", "-4401")
-    await polls.remember("5102", "-4401")
+    await polls.remember("5101", "-4401", 40)
+    await polls.remember("5102", "-4401", 41)
 
     await polls.move_chat("-4401", "-1004401")
-    await polls.remember("5103", "-1004401")  # a poll opened in the supergroup
+    await polls.remember("5103", "-1004401", 2)  # a poll opened in the supergroup
     await polls.move_chat("-4401", "-1004401")  # Telegram's second notice of the move
 
     assert await polls.chat_of_latest("5102") is None  # no longer the latest at the new id
     assert await polls.chat_of_latest("5103") == "-1004401"
     await polls.move_chat("-4499", "-1004499")  # a chat without polls: nothing to move
-    assert await connection.get("questrya:telegram:poll:latest:-1004499") is None
+    assert not await connection.keys("questrya:telegram:poll:*-1004499")
 
 
 async def test_a_polls_move_follows_the_poll_before_a_new_one_is_opened(
     connection: aioredis.Redis,
 ) -> None:
     polls = PollChats(connection, "telegram")
-    await polls.remember("5201", "-4501")
+    await polls.remember("5201", "-4501", 50)
 
     await polls.move_chat("-4501", "-1004501")
     await polls.move_chat("-4501", "-1004501")
@@ -359,7 +371,7 @@ async def test_a_polls_move_follows_the_poll_before_a_new_one_is_opened(
 async def test_poll_notes_without_redis_are_skipped_not_errors() -> None:
     polls = PollChats.connect("redis://127.0.0.1:1/0", "telegram")
 
-    await polls.remember("5001", "-4201")
+    await polls.remember("5001", "-4201", 11)
     await polls.move_chat("-4201", "-1004201")
 
     assert await polls.chat_of_latest("5001") is None
