@@ -48,40 +48,65 @@ def register_commands(
     tree: app_commands.CommandTree[Any], router: ChatRouter, polls: PollVotes
 ) -> None:
     """Every command, its options and autocompletes, and the tree's one error handler."""
+    kit = _CommandKit(router, polls)
+    _register_list_commands(tree, kit)
+    _register_progress_commands(tree, kit)
+    _register_planning_commands(tree, kit)
+    _register_group_commands(tree, kit)
+    _register_link_commands(tree, kit)
 
-    def summary(name: str) -> str:
-        text = router.commands[name].summary
+    @tree.error
+    async def on_error(
+        interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        # A command's own exception arrives wrapped in CommandInvokeError.
+        await report_failure(interaction, getattr(error, "original", error))
+
+
+class _CommandKit:
+    """What every command shares: its description, running it, completing its titles."""
+
+    def __init__(self, router: ChatRouter, polls: PollVotes) -> None:
+        self._router = router
+        self._polls = polls
+
+    def summary(self, name: str) -> str:
+        text = self._router.commands[name].summary
         return (text[:1].upper() + text[1:])[:100]
 
-    async def run(interaction: discord.Interaction, name: str, arguments: Arguments) -> None:
-        work = router.handle_command(speaker_of(interaction), name, arguments)
-        await polls.answer(answer_command(interaction, name, work), interaction.channel_id)
+    async def run(self, interaction: discord.Interaction, name: str, arguments: Arguments) -> None:
+        work = self._router.handle_command(speaker_of(interaction), name, arguments)
+        await self._polls.answer(answer_command(interaction, name, work), interaction.channel_id)
 
-    async def own_titles(interaction: discord.Interaction, typed: str) -> Choices:
+    async def own_titles(self, interaction: discord.Interaction, typed: str) -> Choices:
         speaker = speaker_of(interaction)
-        return _choices(await router.suggest_titles(speaker, typed, catalog=False))
+        return _choices(await self._router.suggest_titles(speaker, typed, catalog=False))
 
-    async def known_titles(interaction: discord.Interaction, typed: str) -> Choices:
+    async def known_titles(self, interaction: discord.Interaction, typed: str) -> Choices:
         speaker = speaker_of(interaction)
-        return _choices(await router.suggest_titles(speaker, typed, catalog=True))
+        return _choices(await self._router.suggest_titles(speaker, typed, catalog=True))
 
-    @tree.command(name="start", description=summary("start"))
+
+def _register_list_commands(tree: app_commands.CommandTree[Any], kit: _CommandKit) -> None:
+    """Getting started, adding games and looking at the list."""
+
+    @tree.command(name="start", description=kit.summary("start"))
     async def start(interaction: discord.Interaction) -> None:
-        await run(interaction, "start", Arguments())
+        await kit.run(interaction, "start", Arguments())
 
-    @tree.command(name="help", description=summary("help"))
+    @tree.command(name="help", description=kit.summary("help"))
     async def show_help(interaction: discord.Interaction) -> None:
-        await run(interaction, "help", Arguments())
+        await kit.run(interaction, "help", Arguments())
 
-    @tree.command(name="add", description=summary("add"))
+    @tree.command(name="add", description=kit.summary("add"))
     @app_commands.describe(title=TITLE, platform=PLATFORM)
-    @app_commands.autocomplete(title=known_titles, platform=platforms)
+    @app_commands.autocomplete(title=kit.known_titles, platform=platforms)
     async def add(
         interaction: discord.Interaction, title: TitleText, platform: str | None = None
     ) -> None:
-        await run(interaction, "add", Arguments(title=title, platform=platform))
+        await kit.run(interaction, "add", Arguments(title=title, platform=platform))
 
-    @tree.command(name="backlog", description=summary("backlog"))
+    @tree.command(name="backlog", description=kit.summary("backlog"))
     @app_commands.describe(status="Which games (open by default)", page="Page number")
     @app_commands.choices(status=STATUS_CHOICES)
     async def backlog(
@@ -90,87 +115,92 @@ def register_commands(
         page: Page = 1,
     ) -> None:
         chosen = status.value if status else None
-        await run(interaction, "backlog", Arguments(status=chosen, page=page))
+        await kit.run(interaction, "backlog", Arguments(status=chosen, page=page))
 
-    @tree.command(name="done", description=summary("done"))
+
+def _register_progress_commands(tree: app_commands.CommandTree[Any], kit: _CommandKit) -> None:
+    """Playing, finishing, rating and dropping a game of the list."""
+
+    @tree.command(name="done", description=kit.summary("done"))
     @app_commands.describe(title=TITLE, rating="Your rating, 1 to 10")
-    @app_commands.autocomplete(title=own_titles)
+    @app_commands.autocomplete(title=kit.own_titles)
     async def done(
         interaction: discord.Interaction, title: TitleText, rating: Rating | None = None
     ) -> None:
-        await run(interaction, "done", Arguments(title=title, rating=rating))
+        await kit.run(interaction, "done", Arguments(title=title, rating=rating))
 
-    @tree.command(name="rate", description=summary("rate"))
+    @tree.command(name="rate", description=kit.summary("rate"))
     @app_commands.describe(title=TITLE, rating="Your rating, 1 to 10")
-    @app_commands.autocomplete(title=own_titles)
+    @app_commands.autocomplete(title=kit.own_titles)
     async def rate(interaction: discord.Interaction, title: TitleText, rating: Rating) -> None:
-        await run(interaction, "rate", Arguments(title=title, rating=rating))
+        await kit.run(interaction, "rate", Arguments(title=title, rating=rating))
 
     for name in ("play", "pause", "drop", "remove"):
-        tree.add_command(_title_command(name, summary(name), run, own_titles))
+        tree.add_command(_title_command(name, kit.summary(name), kit.run, kit.own_titles))
 
-    @tree.command(name="stats", description=summary("stats"))
+
+def _register_planning_commands(tree: app_commands.CommandTree[Any], kit: _CommandKit) -> None:
+    """The player's numbers, what to play next, and games for later."""
+
+    @tree.command(name="stats", description=kit.summary("stats"))
     async def stats(interaction: discord.Interaction) -> None:
-        await run(interaction, "stats", Arguments())
+        await kit.run(interaction, "stats", Arguments())
 
-    @tree.command(name="next", description=summary("next"))
+    @tree.command(name="next", description=kit.summary("next"))
     @app_commands.describe(hours="How many hours you have (any, if left out)")
     async def suggest_next(interaction: discord.Interaction, hours: Hours | None = None) -> None:
-        await run(interaction, "next", NextArguments(hours=hours))
+        await kit.run(interaction, "next", NextArguments(hours=hours))
 
-    @tree.command(name="wish", description=summary("wish"))
+    @tree.command(name="wish", description=kit.summary("wish"))
     @app_commands.describe(title=TITLE, platform=PLATFORM)
-    @app_commands.autocomplete(title=known_titles, platform=platforms)
+    @app_commands.autocomplete(title=kit.known_titles, platform=platforms)
     async def wish(
         interaction: discord.Interaction, title: TitleText, platform: str | None = None
     ) -> None:
-        await run(interaction, "wish", Arguments(title=title, platform=platform))
+        await kit.run(interaction, "wish", Arguments(title=title, platform=platform))
 
-    # -- in a server channel: the group's feed and what to play together ----------------------
 
-    @tree.command(name="feed", description=summary("feed"))
+def _register_group_commands(tree: app_commands.CommandTree[Any], kit: _CommandKit) -> None:
+    """In a server channel: the group's feed and what to play together."""
+
+    @tree.command(name="feed", description=kit.summary("feed"))
     @app_commands.describe(turn="on: post sharing members' completions here; off: stop")
     async def feed(interaction: discord.Interaction, turn: OnOff) -> None:
-        await run(interaction, "feed", Arguments(status=turn))
+        await kit.run(interaction, "feed", Arguments(status=turn))
 
-    @tree.command(name="share", description=summary("share"))
+    @tree.command(name="share", description=kit.summary("share"))
     @app_commands.describe(turn="on: your completions go to this channel's feed; off: not")
     async def share(interaction: discord.Interaction, turn: OnOff) -> None:
-        await run(interaction, "share", Arguments(status=turn))
+        await kit.run(interaction, "share", Arguments(status=turn))
 
-    @tree.command(name="recommend", description=summary("recommend"))
+    @tree.command(name="recommend", description=kit.summary("recommend"))
     @app_commands.describe(title=TITLE)
-    @app_commands.autocomplete(title=own_titles)
+    @app_commands.autocomplete(title=kit.own_titles)
     async def recommend(interaction: discord.Interaction, title: TitleText) -> None:
-        await run(interaction, "recommend", Arguments(title=title))
+        await kit.run(interaction, "recommend", Arguments(title=title))
 
-    @tree.command(name="tonight", description=summary("tonight"))
+    @tree.command(name="tonight", description=kit.summary("tonight"))
     async def tonight(interaction: discord.Interaction) -> None:
-        await run(interaction, "tonight", Arguments())
+        await kit.run(interaction, "tonight", Arguments())
 
-    @tree.command(name="vote", description=summary("vote"))
+    @tree.command(name="vote", description=kit.summary("vote"))
     @app_commands.describe(number="The number of a game in the latest /tonight list")
     async def vote(interaction: discord.Interaction, number: Vote) -> None:
         # The router reads a vote as typed, like `/vote 2`.
-        await run(interaction, "vote", Arguments(status=str(number)))
+        await kit.run(interaction, "vote", Arguments(status=str(number)))
 
-    # -- in a DM: one backlog across platforms -------------------------------------------------
 
-    @tree.command(name="link", description=summary("link"))
+def _register_link_commands(tree: app_commands.CommandTree[Any], kit: _CommandKit) -> None:
+    """In a DM: one backlog across platforms."""
+
+    @tree.command(name="link", description=kit.summary("link"))
     @app_commands.describe(code="The code /link gave you on your other account")
     async def link(interaction: discord.Interaction, code: LinkCode | None = None) -> None:
-        await run(interaction, "link", LinkArguments(code=code))
+        await kit.run(interaction, "link", LinkArguments(code=code))
 
-    @tree.command(name="unlink", description=summary("unlink"))
+    @tree.command(name="unlink", description=kit.summary("unlink"))
     async def unlink(interaction: discord.Interaction) -> None:
-        await run(interaction, "unlink", Arguments())
-
-    @tree.error
-    async def on_error(
-        interaction: discord.Interaction, error: app_commands.AppCommandError
-    ) -> None:
-        # A command's own exception arrives wrapped in CommandInvokeError.
-        await report_failure(interaction, getattr(error, "original", error))
+        await kit.run(interaction, "unlink", Arguments())
 
 
 def _title_command(
