@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 
@@ -42,9 +43,19 @@ def _run_with_app(
 ) -> None:
     async def run() -> None:
         async with open_app(settings, redis_url) as app:
+            _freeze_startup_objects()
             await main(app)
 
     asyncio.run(run())
+
+
+def _freeze_startup_objects() -> None:
+    """What starting up made (modules, the catalog, the ORM's mappers and compiled statements:
+    about 150,000 objects) lives as long as the process. Out of the collector's sight, a full
+    collection no longer walks it: in the bot benchmarks the longest pause while serving fell
+    from about 100 ms, every chat the bot serves waiting, to 6-9 ms."""
+    gc.collect()  # so that no garbage is kept for good
+    gc.freeze()
 
 
 @click.group()
