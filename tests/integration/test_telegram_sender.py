@@ -339,6 +339,20 @@ async def test_an_older_polls_note_written_late_leaves_the_newer_poll_the_latest
     assert await polls.chat_of_latest("5301") is None
 
 
+async def test_discord_message_ids_a_step_apart_still_rank_the_later_poll_latest(
+    connection: aioredis.Redis,
+) -> None:
+    polls = PollChats(connection, "discord")
+    # Snowflakes are wider than a double's 53 bits: as Redis scores these two are equal.
+    earlier, later = 1_577_955_570_412_056_673, 1_577_955_570_412_056_674
+    await polls.remember(str(later), "1577955566947561518", later)
+
+    await polls.remember(str(earlier), "1577955566947561518", earlier)
+
+    assert await polls.chat_of_latest(str(later)) == "1577955566947561518"
+    assert await polls.chat_of_latest(str(earlier)) is None
+
+
 async def test_a_chats_latest_poll_follows_it_to_its_new_id_once(
     connection: aioredis.Redis,
 ) -> None:

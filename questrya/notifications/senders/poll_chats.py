@@ -87,6 +87,8 @@ class PollChats:
 
     def _rank_in_chat(self, pipe: Pipeline, chat_id: str, poll_id: str, rank: int) -> None:
         """Queue on `pipe`: the chat's polls, ranked by message id, keep only the latest."""
+        # Scores are doubles, so Discord's 64-bit ids one step apart can tie; a tie ranks by
+        # the poll id, which on Discord is that message id, as a string of as many digits.
         key = self._latest_key(chat_id)
         pipe.zadd(key, {poll_id: rank})
         pipe.zremrangebyrank(key, 0, -2)
