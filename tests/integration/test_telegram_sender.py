@@ -327,30 +327,35 @@ async def test_a_poll_is_found_in_its_chat_while_it_is_the_chats_latest(
     assert await polls.chat_of_latest("7001") is None
 
 
+# Discord's snowflakes are wider than a double's 53 bits: as Redis scores, these two are equal.
+EARLIER_SNOWFLAKE, LATER_SNOWFLAKE = 1_577_955_570_412_056_673, 1_577_955_570_412_056_674
+DISCORD_POLLS = (
+    (str(EARLIER_SNOWFLAKE), EARLIER_SNOWFLAKE),
+    (str(LATER_SNOWFLAKE), LATER_SNOWFLAKE),
+)
+
+
+@pytest.mark.parametrize(
+    ("platform", "chat_id", "earlier", "later"),
+    [
+        ("telegram", "-4601", ("5301", 30), ("5302", 31)),  # (poll id, message id)
+        ("discord", "1577955566947561518", *DISCORD_POLLS),
+    ],
+)
 async def test_an_older_polls_note_written_late_leaves_the_newer_poll_the_latest(
     connection: aioredis.Redis,
+    platform: str,
+    chat_id: str,
+    earlier: tuple[str, int],
+    later: tuple[str, int],
 ) -> None:
-    polls = PollChats(connection, "telegram")
-    await polls.remember("5302", "-4601", 31)  # both were sent; the older one's note is slow
+    polls = PollChats(connection, platform)
+    await polls.remember(later[0], chat_id, later[1])  # both were sent; the older one's is slow
 
-    await polls.remember("5301", "-4601", 30)
+    await polls.remember(earlier[0], chat_id, earlier[1])
 
-    assert await polls.chat_of_latest("5302") == "-4601"
-    assert await polls.chat_of_latest("5301") is None
-
-
-async def test_discord_message_ids_a_step_apart_still_rank_the_later_poll_latest(
-    connection: aioredis.Redis,
-) -> None:
-    polls = PollChats(connection, "discord")
-    # Snowflakes are wider than a double's 53 bits: as Redis scores these two are equal.
-    earlier, later = 1_577_955_570_412_056_673, 1_577_955_570_412_056_674
-    await polls.remember(str(later), "1577955566947561518", later)
-
-    await polls.remember(str(earlier), "1577955566947561518", earlier)
-
-    assert await polls.chat_of_latest(str(later)) == "1577955566947561518"
-    assert await polls.chat_of_latest(str(earlier)) is None
+    assert await polls.chat_of_latest(later[0]) == chat_id
+    assert await polls.chat_of_latest(earlier[0]) is None
 
 
 async def test_a_chats_latest_poll_follows_it_to_its_new_id_once(
