@@ -30,12 +30,13 @@ def utc_timestamp() -> str:
 
 @dataclass(frozen=True)
 class Ratio:
-    """A ratio measured in one run, and the goal it is held to."""
+    """A ratio measured in one run, and the goal it is held to (`met` None: it is held to
+    none, and `goal` says why it is shown)."""
 
     name: str
     value: float
     goal: str
-    met: bool
+    met: bool | None
 
 
 @dataclass(frozen=True)
@@ -109,10 +110,16 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str
     return "\n".join(lines)
 
 
+def _met_cell(met: bool | None) -> str:
+    if met is None:
+        return "—"
+    return "yes" if met else "**no**"
+
+
 def render_section(result: BenchResult, machine: str) -> str:
     """One benchmark as a Markdown section: command, date, machine, figures, ratios, notes."""
     ratio_rows = [
-        [ratio.name, f"{ratio.value:.2f}", ratio.goal, "yes" if ratio.met else "**no**"]
+        [ratio.name, f"{ratio.value:.2f}", ratio.goal, _met_cell(ratio.met)]
         for ratio in result.ratios
     ]
     took = f"\n- took: {result.seconds:.0f} s" if result.seconds is not None else ""
