@@ -1,6 +1,7 @@
 """The baselines bench_discord measures the Discord bot against.
 
     python -m bench.bare_discord_bot          # a bare discord.py bot with one command, /echo
+    python -m bench.bare_discord_bot --store  # the same, doing the service floor's SQL first
     python -m bench.bare_discord_bot --raw    # the same answers with no library: the fake's ceiling
 
 It reads the fake server from QUESTRYA_DISCORD_TOKEN, QUESTRYA_DISCORD_API_URL and
@@ -8,6 +9,11 @@ QUESTRYA_DISCORD_GATEWAY_URL, as `questrya discord` does, syncs its command glob
 until SIGTERM or SIGINT. Keep the bot bare: discord.py's defaults (default intents, no logging
 set up), one command, one callback per interaction. It is what the same library, the same
 gateway and the same server cost on their own.
+
+The storing bot is that bot, but an /echo of "add A", "backlog" or "done A 8" first does what
+the service benchmark's floor does for that command (bench/service_floor.py: its bare reads and
+writes in SQLAlchemy Core, on Questrya's engine and the database in QUESTRYA_DATABASE_URL): what
+the framework and the database work cost together, with nothing of Questrya around them.
 
 The raw loop speaks the gateway and REST with aiohttp alone (identify, heartbeat, one POST
 callback per INTERACTION_CREATE): what is left of its cost is mostly the fake's, so its rate is
@@ -22,7 +28,7 @@ import json
 import os
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -31,10 +37,16 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+if TYPE_CHECKING:
+    from bench.service_floor import FloorCommands
+
 TOKEN_VARIABLE = "QUESTRYA_DISCORD_TOKEN"  # noqa: S105 - a variable's name
 API_URL_VARIABLE = "QUESTRYA_DISCORD_API_URL"
 GATEWAY_URL_VARIABLE = "QUESTRYA_DISCORD_GATEWAY_URL"
+DATABASE_URL_VARIABLE = "QUESTRYA_DATABASE_URL"
 RAW_FLAG = "--raw"
+STORE_FLAG = "--store"
+STORED_COMMANDS = frozenset({"add", "backlog", "done"})
 ECHO_COMMAND = {
     "name": "echo",
     "description": "Say it back",
@@ -45,22 +57,37 @@ CHANNEL_MESSAGE = 4  # the interaction callback that answers with a message
 
 
 class EchoBot(discord.Client):
-    def __init__(self) -> None:
+    """The bare bot; given the `floor`, the storing bot."""
+
+    def __init__(self, floor: FloorCommands | None = None) -> None:
         super().__init__(intents=discord.Intents.default())
         self.tree = app_commands.CommandTree(self)
+        self._floor = floor
 
     async def setup_hook(self) -> None:
+        floor = self._floor
+
         @self.tree.command(description="Say it back")
         async def echo(interaction: discord.Interaction, text: str) -> None:
+            if floor is not None and text.split(" ", 1)[0] in STORED_COMMANDS:
+                await floor.run(str(interaction.user.id), f"/{text}")
             await interaction.response.send_message(text)
 
         await self.tree.sync()
 
 
-async def run_bot(stop: asyncio.Event) -> None:
+def storing_floor() -> FloorCommands:
+    # Imported here: the bare bot loads nothing of Questrya's.
+    from bench.service_floor import FloorCommands
+    from questrya.orm.database import create_engine
+
+    return FloorCommands(create_engine(os.environ[DATABASE_URL_VARIABLE]), platform="discord")
+
+
+async def run_bot(stop: asyncio.Event, *, store: bool) -> None:
     Route.BASE = os.environ[API_URL_VARIABLE].rstrip("/") + "/api/v10"
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ[GATEWAY_URL_VARIABLE])
-    bot = EchoBot()
+    bot = EchoBot(storing_floor() if store else None)
     async with bot:
         running = asyncio.create_task(bot.start(os.environ[TOKEN_VARIABLE]))
         await stop.wait()
@@ -130,12 +157,12 @@ async def run_raw(stop: asyncio.Event) -> None:
             await serving
 
 
-async def main(raw: bool) -> None:
+async def main(flags: list[str]) -> None:
     stop = asyncio.Event()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signal_number, stop.set)
-    await (run_raw(stop) if raw else run_bot(stop))
+    await (run_raw(stop) if RAW_FLAG in flags else run_bot(stop, store=STORE_FLAG in flags))
 
 
 if __name__ == "__main__":
-    asyncio.run(main(raw=RAW_FLAG in sys.argv[1:]))
+    asyncio.run(main(sys.argv[1:]))

@@ -1,7 +1,8 @@
 """Interactions per second that `questrya discord` handles against the fake Discord, next to a
 bare discord.py bot with one command (bench/bare_discord_bot.py) on the same server, in the
-same run. A raw gateway+REST loop with no library (bare_discord_bot --raw) runs too: its rate
-is about the most the fake can serve, which tells whether the fake limits the bare bot.
+same run, and next to that bot doing the service floor's SQL for each command (--store). A raw
+gateway+REST loop with no library (bare_discord_bot --raw) runs too: its rate is about the most
+the fake can serve, which tells whether the fake limits the bare bot.
 
 Run alone: .venv/bin/python -m bench.bench_discord [--profile DIR]
 
@@ -29,6 +30,7 @@ from typing import Any
 
 from bench.common import BenchResult, Ratio, format_count, format_seconds, print_result
 from bench.discord_bot_process import BotProcess, Clocks, collector_paused, profiled
+from bench.service_seed import seed_accounts
 from bots.discord.responses import APOLOGY
 from questrya.metadata.providers.offline import catalog_titles
 from tests.fakes_servers.discord import FakeDiscord, SentInteraction
@@ -58,19 +60,21 @@ FAKE_CPU_GOAL = 0.5
 
 QUESTRYA = "questrya discord"
 BARE = "bare discord.py bot"
+STORING = "storing bare bot (discord.py + the floor's SQL)"
 RAW = "raw gateway+REST loop (no discord.py)"
 BOT_COMMANDS = {
     QUESTRYA: ["-m", "questrya.cli", "discord"],
     BARE: ["-m", "bench.bare_discord_bot"],
+    STORING: ["-m", "bench.bare_discord_bot", "--store"],
     RAW: ["-m", "bench.bare_discord_bot", "--raw"],
 }
-# In turn, so drift on the machine hits all three alike.
-SCHEDULE = (RAW, BARE, QUESTRYA) * RUNS_PER_BOT
+# In turn, so drift on the machine hits them all alike.
+SCHEDULE = (RAW, BARE, STORING, QUESTRYA) * RUNS_PER_BOT
 
 
 @dataclass(frozen=True)
 class Line:
-    """One slash command, as `questrya discord` gets it and as the bare bot's /echo gets it."""
+    """One slash command, as `questrya discord` gets it and as the bare bots' /echo gets it."""
 
     command: str
     options: dict[str, Any]
@@ -161,26 +165,49 @@ async def measure(
     """A fresh fake, data dir and bot process; every player starts at once."""
     run_dir = directory / f"run-{number}"
     run_dir.mkdir()
-    async with (
-        FakeDiscord() as fake,
-        BotProcess(bot, BOT_COMMANDS[bot], fake, run_dir, questrya=bot == QUESTRYA) as process,
-    ):
+    async with FakeDiscord() as fake:
         fake.response_deadline = ANSWER_TIMEOUT_SECONDS  # late answers are counted, not lost
-        await process.wait_until_ready()
         users = [fake.user(f"Player {n}") for n in range(len(players))]
-        profile = None if profile_dir is None else profile_dir / _profile_name(number, bot)
-        async with profiled(process, profile):
-            with collector_paused():
-                start = Clocks.read(process)
-                played = await asyncio.gather(
-                    *(
-                        _play(fake, bot, user, lines, process)
-                        for user, lines in zip(users, players, strict=True)
-                    )
-                )
-                stop = Clocks.read(process)
-        sent = [interaction for interactions in played for interaction in interactions]
+        database_url = await _floor_database(bot, run_dir, users)
+        async with BotProcess(
+            bot,
+            BOT_COMMANDS[bot],
+            fake,
+            run_dir,
+            questrya=bot == QUESTRYA,
+            database_url=database_url,
+        ) as process:
+            await process.wait_until_ready()
+            profile = None if profile_dir is None else profile_dir / _profile_name(number, bot)
+            async with profiled(process, profile):
+                sent, start, stop = await _play_all(fake, bot, users, players, process)
         return _figures(bot, number, fake, sent, start, stop)
+
+
+async def _play_all(
+    fake: FakeDiscord, bot: str, users: list[JSON], players: list[list[Line]], process: BotProcess
+) -> tuple[list[SentInteraction], Clocks, Clocks]:
+    """Every player's commands, all players at once; the clocks before and after."""
+    with collector_paused():
+        start = Clocks.read(process)
+        played = await asyncio.gather(
+            *(
+                _play(fake, bot, user, lines, process)
+                for user, lines in zip(users, players, strict=True)
+            )
+        )
+        stop = Clocks.read(process)
+    return [interaction for interactions in played for interaction in interactions], start, stop
+
+
+async def _floor_database(bot: str, run_dir: Path, users: list[JSON]) -> str | None:
+    """For the storing bot, a database holding the players' accounts, which the floor's SQL
+    expects; `questrya discord` makes each at its player's first command instead."""
+    if bot != STORING:
+        return None
+    url = f"sqlite+aiosqlite:///{run_dir / 'floor.db'}"
+    await seed_accounts(url, [user["id"] for user in users], platform="discord")
+    return url
 
 
 async def _play(
@@ -246,7 +273,7 @@ def best(figures: Sequence[RunFigures], bot: str) -> RunFigures:
 
 
 def build_result(figures: Sequence[RunFigures]) -> BenchResult:
-    questrya, bare = best(figures, QUESTRYA), best(figures, BARE)
+    questrya, bare, storing = (best(figures, bot) for bot in (QUESTRYA, BARE, STORING))
     return BenchResult(
         title="Discord bot interactions/s against the fake Discord (gateway + REST)",
         module="bench.bench_discord",
@@ -265,7 +292,7 @@ def build_result(figures: Sequence[RunFigures]) -> BenchResult:
             "fake CPU ÷ wall time",
         ],
         rows=[_row(f, best(figures, f.bot)) for f in figures],
-        ratios=_ratios(questrya, bare),
+        ratios=[*_ratios(questrya, bare), *_storing_ratios(questrya, bare, storing)],
         notes=_notes(),
     )
 
@@ -292,6 +319,24 @@ def _ratios(questrya: RunFigures, bare: RunFigures) -> list[Ratio]:
             bare.fake_cpu_share,
             f"<= {FAKE_BUSY_GOAL} (set here): the fake does not limit the bare bot",
             bare.fake_cpu_share <= FAKE_BUSY_GOAL,
+        ),
+    ]
+
+
+def _storing_ratios(questrya: RunFigures, bare: RunFigures, storing: RunFigures) -> list[Ratio]:
+    """How the gap to the bare bot splits: what storing costs, and what Questrya adds."""
+    return [
+        Ratio(
+            "questrya interactions/s ÷ storing bare bot interactions/s (best runs)",
+            questrya.per_second / storing.per_second,
+            "none: what Questrya adds to discord.py and the bare SQL of its commands",
+            None,
+        ),
+        Ratio(
+            "storing bare bot interactions/s ÷ bare bot interactions/s (best runs)",
+            storing.per_second / bare.per_second,
+            "none: what a bot that stores what it is told, and costs nothing more, would reach",
+            None,
         ),
     ]
 
@@ -373,6 +418,14 @@ def _notes() -> list[str]:
         " bare bot reaches that ceiling (fake CPU ÷ wall time near 1), and its rate is then"
         " partly the fake's, which flatters Questrya's ratio, never the reverse. The CPU ratio"
         " does not depend on it.",
+        "The storing bare bot (bench/bare_discord_bot.py --store) is the bare bot, whose /echo"
+        " of `add A`, `backlog` or `done A 8` first does the service benchmark's floor for that"
+        " command (bench/service_floor.py: its bare reads and writes as SQLAlchemy Core"
+        " statements, on Questrya's engine and a SQLite file in WAL mode), then echoes it. Its"
+        " database holds the players' accounts before it starts; Questrya's makes each at the"
+        " player's first command. It is the framework and the database work together, with"
+        " nothing of Questrya around them: the ratios against it split the gap to the bare bot"
+        " into what storing costs and what Questrya adds.",
         "Failed: requests the fake refused (4xx/5xx), or the bot's apology for an error.",
         "Where the time goes (--profile, py-spy on the bot at work, samples holding Python's"
         " lock: about 60% of the bot's CPU, the rest SQLite's own work and the kernel's):"
@@ -382,7 +435,8 @@ def _notes() -> list[str]:
         " bare bot's whole interaction (0.3 ms of CPU) costs less than the database work alone"
         " (the service benchmark's floor: about 1.3 ms a command on SQLite): the ratio is"
         " Questrya's work, not the framework's overhead, and 0.6 is out of reach for a bot that"
-        " stores what it is told.",
+        " stores what it is told (the storing bare bot, which does nothing else, is the"
+        " measure of it).",
         "Profiled and fixed: a SQLite statement took up to four trips to aiosqlite's thread,"
         " and a transaction two more; now one each (questrya/orm/sqlite_driver.py), and a"
         " command is one transaction where it was two or three (see the service benchmark)."

@@ -33,10 +33,9 @@ from bench.common import (
     format_seconds,
     print_result,
 )
-from bench.service_seed import PlayerGames, seed_database
+from bench.service_seed import seed_accounts
 from bots.telegram.handlers import APOLOGY
 from questrya.metadata.providers.offline import catalog_titles
-from questrya.orm.database import create_engine, upgrade_database
 from questrya.settings import ENV_PREFIX
 from questrya.workers.redis_server import EmbeddedRedis
 from tests.fakes_servers.telegram import Call, FakeBotApi
@@ -269,18 +268,6 @@ def floor_database_url(run_dir: Path) -> str:
     return f"sqlite+aiosqlite:///{run_dir / 'floor.db'}"
 
 
-async def seed_floor_database(url: str) -> None:
-    """The players' accounts, which the floor's SQL expects; `questrya telegram` makes each at
-    its player's first command instead (its database starts empty)."""
-    await upgrade_database(url)
-    engine = create_engine(url)
-    try:
-        players = [PlayerGames(FIRST_USER_ID + n, (), new_title="") for n in range(PLAYERS)]
-        await seed_database(engine, players, platform="telegram")
-    finally:
-        await engine.dispose()
-
-
 class BotProcess:
     """`async with`: the bot started in a subprocess, stopped with SIGTERM on the way out."""
 
@@ -294,7 +281,9 @@ class BotProcess:
             _environment(self._bot, self._api, self._run_dir, self._directory)
         )
         if self._bot.needs_floor_database:
-            await seed_floor_database(floor_database_url(self._run_dir))
+            # `questrya telegram` makes each account at its player's first command instead.
+            players = [str(FIRST_USER_ID + n) for n in range(PLAYERS)]
+            await seed_accounts(floor_database_url(self._run_dir), players, platform="telegram")
         log_path = self._run_dir / "bot.log"
         log = self._stack.enter_context(log_path.open("wb"))
         process = await asyncio.create_subprocess_exec(

@@ -1,9 +1,9 @@
 """One bot of bench_discord under measurement: its subprocess on the fake Discord, its CPU time,
 and optionally py-spy on it.
 
-The bot (questrya discord, the bare discord.py bot or the raw loop) gets the fake's token and
-URLs as `questrya discord` reads them; Questrya also gets a fresh data dir and a private
-redis-server.
+The bot (questrya discord, the bare discord.py bot, the storing bot or the raw loop) gets the
+fake's token and URLs as `questrya discord` reads them; Questrya also gets a fresh data dir and a
+private redis-server, the storing bot the database it is given.
 """
 
 from __future__ import annotations
@@ -42,9 +42,11 @@ class BotProcess:
         run_dir: Path,
         *,
         questrya: bool,
+        database_url: str | None = None,
     ) -> None:
         self.name, self._arguments, self._fake, self._run_dir = name, arguments, fake, run_dir
         self._questrya = questrya
+        self._database_url = database_url
         self._stack = ExitStack()
         self.log_path = run_dir / "bot.log"
         self.process: asyncio.subprocess.Process | None = None
@@ -55,6 +57,8 @@ class BotProcess:
         )
         # Bytecode is cached beside the runs, not in the source tree.
         environment["PYTHONPYCACHEPREFIX"] = str(self._run_dir.parent / "pycache")
+        if self._database_url is not None:
+            environment[f"{ENV_PREFIX}DATABASE_URL"] = self._database_url
         log = self._stack.enter_context(self.log_path.open("wb"))
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,

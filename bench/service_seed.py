@@ -25,7 +25,7 @@ from questrya.games.domain import LookupState
 from questrya.games.repository import STATUS_RANK
 from questrya.metadata.providers.offline import CATALOG_FILE, CATALOG_PACKAGE, OfflineCatalog
 from questrya.metadata.repository import SqlFactsRepository
-from questrya.orm.database import create_session_factory
+from questrya.orm.database import create_engine, create_session_factory, upgrade_database
 from questrya.orm.models import AccountRow, GameRow, PlayerRow
 
 # A list's statuses, repeating every 20 games: mostly backlog, as players' lists are.
@@ -123,6 +123,28 @@ async def seed_database(
             await connection.execute(
                 text("SELECT setval(pg_get_serial_sequence('players', 'id'), max(id)) FROM players")
             )
+
+
+async def seed_accounts(url: str, external_ids: Sequence[str], *, platform: str) -> None:
+    """A new database at `url` holding one player per external id, with one account on
+    `platform`: what the floor's SQL expects to find (bench/service_floor.py)."""
+    await upgrade_database(url)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(PlayerRow), [{"id": n + 1} for n in range(len(external_ids))]
+            )
+            await connection.execute(
+                insert(AccountRow),
+                [
+                    {"player_id": n + 1, "platform": platform, "external_id": external_id,
+                     "display_name": f"Player {n}"}
+                    for n, external_id in enumerate(external_ids)
+                ],
+            )  # fmt: skip
+    finally:
+        await engine.dispose()
 
 
 async def seed_catalog_facts(engine: AsyncEngine) -> dict[str, int]:
