@@ -374,7 +374,7 @@ def _notes() -> list[str]:
         " Xeon where the others were AMD EPYC), 0.46 to 0.48 in eight runs, old code (commit"
         " 9951187) and new in turn: 0.48 and 0.48, then 0.47 and 0.46. On 3 December, 0.50 to"
         " 0.53 in six runs (the no-op 72 to 76 jobs/s); later that day, on an AMD EPYC machine"
-        " about half as fast, 0.59 (the no-op 28.8 jobs/s).",
+        " about half as fast, 0.59 and 0.64 (the no-op 28.8 and 37.2 jobs/s).",
         "Profiled and fixed again (phase timers in the horses): each horse started a thread for"
         " its SQLite connection and handed every statement over to it. A worker runs one job at"
         " a time, so its engine now runs SQLite on the event loop's thread"
