@@ -28,7 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import BenchResult, Ratio, format_count, format_seconds, print_result
+from bench.common import (
+    BenchResult,
+    Ratio,
+    format_count,
+    format_seconds,
+    print_result,
+    storing_ratios,
+)
 from bench.discord_bot_process import BotProcess, Clocks, collector_paused, profiled
 from bench.service_seed import seed_accounts
 from bots.discord.responses import APOLOGY
@@ -292,7 +299,17 @@ def build_result(figures: Sequence[RunFigures]) -> BenchResult:
             "fake CPU ÷ wall time",
         ],
         rows=[_row(f, best(figures, f.bot)) for f in figures],
-        ratios=[*_ratios(questrya, bare), *_storing_ratios(questrya, bare, storing)],
+        ratios=[
+            *_ratios(questrya, bare),
+            *storing_ratios(
+                unit="interactions/s",
+                framework="discord.py",
+                bare_name="bare bot",
+                questrya=questrya.per_second,
+                storing=storing.per_second,
+                bare=bare.per_second,
+            ),
+        ],
         notes=_notes(),
     )
 
@@ -319,24 +336,6 @@ def _ratios(questrya: RunFigures, bare: RunFigures) -> list[Ratio]:
             bare.fake_cpu_share,
             f"<= {FAKE_BUSY_GOAL} (set here): the fake does not limit the bare bot",
             bare.fake_cpu_share <= FAKE_BUSY_GOAL,
-        ),
-    ]
-
-
-def _storing_ratios(questrya: RunFigures, bare: RunFigures, storing: RunFigures) -> list[Ratio]:
-    """How the gap to the bare bot splits: what storing costs, and what Questrya adds."""
-    return [
-        Ratio(
-            "questrya interactions/s ÷ storing bare bot interactions/s (best runs)",
-            questrya.per_second / storing.per_second,
-            "none: what Questrya adds to discord.py and the bare SQL of its commands",
-            None,
-        ),
-        Ratio(
-            "storing bare bot interactions/s ÷ bare bot interactions/s (best runs)",
-            storing.per_second / bare.per_second,
-            "none: what a bot that stores what it is told, and costs nothing more, would reach",
-            None,
         ),
     ]
 

@@ -32,6 +32,7 @@ from bench.common import (
     format_count,
     format_seconds,
     print_result,
+    storing_ratios,
 )
 from bench.service_seed import seed_accounts
 from bots.telegram.handlers import APOLOGY
@@ -391,17 +392,13 @@ def build_result(figures: Sequence[RunFigures]) -> BenchResult:
                 f">= {RATIO_GOAL}",
                 ratio >= RATIO_GOAL,
             ),
-            Ratio(
-                "questrya updates/s ÷ storing echo bot updates/s (best runs)",
-                questrya.updates_per_second / storing.updates_per_second,
-                "none: what Questrya adds to PTB and the bare SQL of its commands",
-                None,
-            ),
-            Ratio(
-                "storing echo bot updates/s ÷ echo bot updates/s (best runs)",
-                storing.updates_per_second / echo.updates_per_second,
-                "none: what a bot that stores what it is told, and costs nothing more, would reach",
-                None,
+            *storing_ratios(
+                unit="updates/s",
+                framework="PTB",
+                bare_name="echo bot",
+                questrya=questrya.updates_per_second,
+                storing=storing.updates_per_second,
+                bare=echo.updates_per_second,
             ),
             Ratio(
                 "fake server CPU ÷ wall time, best echo bot run",

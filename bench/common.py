@@ -39,6 +39,28 @@ class Ratio:
     met: bool | None
 
 
+def storing_ratios(
+    *, unit: str, framework: str, bare_name: str, questrya: float, storing: float, bare: float
+) -> list[Ratio]:
+    """How a bot's gap to a bare bot splits, from the best rates (in `unit`) of Questrya, of
+    the storing bot (the bare bot doing the service floor's SQL of each command and nothing
+    else) and of the bare bot: what storing costs, and what Questrya adds. Held to no goal."""
+    return [
+        Ratio(
+            f"questrya {unit} ÷ storing {bare_name} {unit} (best runs)",
+            questrya / storing,
+            f"none: what Questrya adds to {framework} and the bare SQL of its commands",
+            None,
+        ),
+        Ratio(
+            f"storing {bare_name} {unit} ÷ {bare_name} {unit} (best runs)",
+            storing / bare,
+            "none: what a bot that stores what it is told, and costs nothing more, would reach",
+            None,
+        ),
+    ]
+
+
 @dataclass(frozen=True)
 class BenchResult:
     """One benchmark's figures, ready to print or to write into RESULTS.md."""
