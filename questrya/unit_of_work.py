@@ -67,11 +67,7 @@ class UnitOfWork(abc.ABC):
         self._depth -= 1
         if self._depth:
             return
-        try:
-            # Whatever is left since the last commit (nothing, most often: then no SQL is sent).
-            await self.rollback()
-        finally:
-            await self._close()
+        await self._end()
 
     def enqueue_after_commit(self, job: JobRequest) -> None:
         """Queue `job` once this unit commits; dropped if it rolls back."""
@@ -108,8 +104,10 @@ class UnitOfWork(abc.ABC):
     @abc.abstractmethod
     async def _commit(self) -> None: ...
 
-    async def _close(self) -> None:  # noqa: B027 - an optional hook, deliberately not abstract
-        """Release resources (the SQL session); nothing to do by default."""
+    async def _end(self) -> None:
+        """Roll back whatever is left since the last commit (most often nothing), and release
+        what the unit holds."""
+        await self.rollback()
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -139,7 +137,9 @@ class SqlUnitOfWork(UnitOfWork):
     async def _commit(self) -> None:
         await self._session.commit()
 
-    async def _close(self) -> None:
+    async def _end(self) -> None:
+        # Closing ends the session's transaction, rolled back, if one is open: one step where
+        # a rollback then a close took two, on every command.
         await self._session.close()
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 import abc
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
+    Integer,
+    Row,
+    Table,
+    bindparam,
     case,
     delete,
     func,
@@ -28,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from questrya.common.errors import AlreadyInBacklog, GameNotFound
 from questrya.common.values import ChatAddress, GameRating, GameStatus, Platform, Title
 from questrya.games.domain import Game, GamePage, LookupState
-from questrya.orm.models import MAX_ROW_ID, GameRow, dialect_insert
+from questrya.orm.models import MAX_ROW_ID, GameRow, insert_built_once
 
 
 class GameRepository(abc.ABC):
@@ -137,42 +140,43 @@ class SqlGameRepository(GameRepository):
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        # The session holds the rows it loaded only weakly, and they are dropped once turned
-        # into games; kept here, save() changes the row it read instead of selecting it again.
-        self._loaded: dict[int, GameRow] = {}
+        # The columns of each game as read or written here: save() writes only those that
+        # changed since, so a column another process wrote meanwhile (a worker storing the
+        # game's facts) is not overwritten with the value read before it.
+        self._stored: dict[int, dict[str, Any]] = {}
 
     async def add(self, game: Game) -> Game:
         # ON CONFLICT DO NOTHING: a title the player has already (perhaps added a moment ago
         # in another process) stores nothing and leaves the transaction usable.
-        inserted = await self._session.scalars(
-            dialect_insert(self._session, GameRow)
-            .values(_row_values(game))
-            .on_conflict_do_nothing(index_elements=[GameRow.player_id, GameRow.title_folded])
-            .returning(GameRow)
-        )
-        row = inserted.one_or_none()
-        if row is None:
+        values = _row_values(game)
+        game_id = await self._session.scalar(_ADD_GAME(self._session), values)
+        if game_id is None:
             existing = await self.get_by_title(game.player_id, game.title.folded)
             raise AlreadyInBacklog((existing or game).title.text)
-        game.id = row.id
-        self._loaded[row.id] = row
+        game.id = game_id
+        self._stored[game_id] = values
         return game
 
     async def save(self, game: Game) -> None:
-        row = self._loaded.get(game.id or 0) or await self._session.get(GameRow, game.id)
-        if row is None:
-            raise GameNotFound(game.title.text)
-        for column, value in _row_values(game).items():
-            setattr(row, column, value)
+        stored = self._stored.get(game.id or 0)
+        if stored is None:
+            if await self.get(game.id or 0) is None:
+                raise GameNotFound(game.title.text)
+            stored = self._stored[game.id or 0]
+        values = _row_values(game)
+        changed = {column: value for column, value in values.items() if stored[column] != value}
+        if changed:
+            await self._session.execute(_UPDATE_GAME, {"game_id": game.id, **changed})
+            self._stored[game.id or 0] = values
 
     async def remove(self, game: Game) -> None:
-        await self._session.execute(delete(GameRow).where(GameRow.id == game.id))
-        self._loaded.pop(game.id or 0, None)
+        await self._session.execute(_REMOVE_GAME, {"game_id": game.id})
+        self._stored.pop(game.id or 0, None)
 
     async def get(self, game_id: int) -> Game | None:
         if not 0 < game_id <= MAX_ROW_ID:  # a player's "#99999999999": no row, and no query
             return None
-        row = await self._session.get(GameRow, game_id)
+        row = (await self._session.execute(_GAME_BY_ID, {"game_id": game_id})).one_or_none()
         return None if row is None else self._keep(row)
 
     async def get_by_titles(
@@ -180,10 +184,8 @@ class SqlGameRepository(GameRepository):
     ) -> dict[str, Game]:
         if not folded_titles:
             return {}
-        rows = await self._session.scalars(
-            select(GameRow).where(
-                GameRow.player_id == player_id, GameRow.title_folded.in_(folded_titles)
-            )
+        rows = await self._session.execute(
+            _GAMES_BY_TITLES, {"player_id": player_id, "folded_titles": list(folded_titles)}
         )
         return {row.title_folded: self._keep(row) for row in rows}
 
@@ -207,7 +209,15 @@ class SqlGameRepository(GameRepository):
         ranks = sorted(STATUS_RANK[status] for status in statuses)
         if not ranks:
             return GamePage(games=[], number=page, has_next=False)
-        rows = await self._session.scalars(_backlog_page_query(player_id, ranks, page, page_size))
+        rows = await self._session.execute(
+            _BACKLOG_PAGE,
+            {
+                "player_id": player_id,
+                **_rank_bounds(ranks),
+                "rows": page_size + 1,  # one more tells whether a next page exists
+                "skipped": (page - 1) * page_size,
+            },
+        )
         games = [self._keep(row) for row in rows]
         return GamePage(games=games[:page_size], number=page, has_next=len(games) > page_size)
 
@@ -243,28 +253,15 @@ class SqlGameRepository(GameRepository):
         ranks = sorted(STATUS_RANK[status] for status in statuses)
         if not ranks:
             return []
-        rows = await self._session.scalars(
-            select(GameRow)
-            .where(
-                GameRow.player_id == player_id,
-                # As in a backlog page: the range bounds the index scan, IN filters within it.
-                GameRow.status_rank.between(ranks[0], ranks[-1]),
-                GameRow.status_rank.in_(ranks),
-            )
-            .order_by(GameRow.id)
+        rows = await self._session.execute(
+            _GAMES_WITH_RANKS,
+            {"player_id": player_id, **_rank_bounds(ranks)},
         )
         return [self._keep(row) for row in rows]
 
     async def get_last_played(self, player_id: int) -> Game | None:
-        row = await self._session.scalar(
-            select(GameRow)
-            .where(
-                GameRow.player_id == player_id,
-                or_(GameRow.started_at.is_not(None), GameRow.completed_at.is_not(None)),
-            )
-            .order_by(_last_played_at().desc(), GameRow.id.desc())
-            .limit(1)
-        )
+        rows = await self._session.execute(_LAST_PLAYED, {"player_id": player_id})
+        row = rows.one_or_none()
         return None if row is None else self._keep(row)
 
     async def move_added_in(self, old: ChatAddress, new: ChatAddress) -> None:
@@ -282,13 +279,13 @@ class SqlGameRepository(GameRepository):
     ) -> list[Game]:
         if not player_ids or not statuses:
             return []
-        rows = await self._session.scalars(
-            select(GameRow)
+        rows = await self._session.execute(
+            select(_GAMES)
             .where(
-                GameRow.player_id.in_(sorted(player_ids)),
-                GameRow.status_rank.in_(sorted(STATUS_RANK[status] for status in statuses)),
+                _C.player_id.in_(sorted(player_ids)),
+                _C.status_rank.in_(sorted(STATUS_RANK[status] for status in statuses)),
             )
-            .order_by(GameRow.player_id, GameRow.id)
+            .order_by(_C.player_id, _C.id)
         )
         return [self._keep(row) for row in rows]
 
@@ -297,19 +294,20 @@ class SqlGameRepository(GameRepository):
     ) -> list[Game]:
         if not facts_ids:
             return []
-        rows = await self._session.scalars(
-            select(GameRow)
+        rows = await self._session.execute(
+            select(_GAMES)
             .where(
-                GameRow.facts_id.in_(sorted(facts_ids)),
-                GameRow.status_rank == STATUS_RANK[status],
+                _C.facts_id.in_(sorted(facts_ids)),
+                _C.status_rank == STATUS_RANK[status],
             )
-            .order_by(GameRow.id)
+            .order_by(_C.id)
         )
         return [self._keep(row) for row in rows]
 
-    def _keep(self, row: GameRow) -> Game:
-        self._loaded[row.id] = row
-        return _to_domain(row)
+    def _keep(self, row: Row[Any]) -> Game:
+        game = _to_domain(row)
+        self._stored[row.id] = _row_values(game)
+        return game
 
     async def copy_games(self, *, from_player_id: int, to_player_id: int) -> None:
         copied = [c for c in GameRow.__table__.c if c.name not in ("id", "player_id")]
@@ -331,27 +329,58 @@ def _last_played_at() -> ColumnElement[datetime]:
     A replayed game keeps its first start, so its completion can be the later of the two.
     """
     return case(
-        (GameRow.completed_at > GameRow.started_at, GameRow.completed_at),
-        else_=func.coalesce(GameRow.started_at, GameRow.completed_at),
+        (_C.completed_at > _C.started_at, _C.completed_at),
+        else_=func.coalesce(_C.started_at, _C.completed_at),
     )
 
 
-def _backlog_page_query(
-    player_id: int, ranks: list[int], page: int, page_size: int
-) -> Select[GameRow]:
-    """One page of rows in index order, plus one more to tell whether a next page exists."""
-    return (
-        select(GameRow)
-        .where(
-            GameRow.player_id == player_id,
-            # The range bounds the index scan; PostgreSQL applies IN only as a filter.
-            GameRow.status_rank.between(ranks[0], ranks[-1]),
-            GameRow.status_rank.in_(ranks),
-        )
-        .order_by(GameRow.status_rank, GameRow.id)
-        .limit(page_size + 1)
-        .offset((page - 1) * page_size)
+# On the table, not the ORM class: games are read as plain rows, whose columns save() compares.
+_GAMES = cast(Table, GameRow.__table__)  # a declared class's is always a Table
+_C = _GAMES.c
+# Built once: the statements of the commonest commands (/add, /done, /backlog, /next), whose
+# construction costs more than SQLite takes to run them.
+_ADD_GAME = insert_built_once(
+    lambda insert: (
+        insert(_GAMES)
+        .on_conflict_do_nothing(index_elements=[_C.player_id, _C.title_folded])
+        .returning(_C.id)
     )
+)
+_UPDATE_GAME = update(_GAMES).where(_C.id == bindparam("game_id"))  # SET: the columns given
+_REMOVE_GAME = delete(_GAMES).where(_C.id == bindparam("game_id"))
+_GAME_BY_ID = select(_GAMES).where(_C.id == bindparam("game_id"))
+_GAMES_BY_TITLES = select(_GAMES).where(
+    _C.player_id == bindparam("player_id"),
+    _C.title_folded.in_(bindparam("folded_titles", expanding=True)),
+)
+_IN_RANKS = (
+    _C.player_id == bindparam("player_id"),
+    # The range bounds the index scan; PostgreSQL applies IN only as a filter.
+    _C.status_rank.between(bindparam("lowest_rank"), bindparam("highest_rank")),
+    _C.status_rank.in_(bindparam("ranks", expanding=True)),
+)
+_BACKLOG_PAGE = (
+    select(_GAMES)
+    .where(*_IN_RANKS)
+    .order_by(_C.status_rank, _C.id)
+    .limit(bindparam("rows", type_=Integer))
+    .offset(bindparam("skipped", type_=Integer))
+)
+_GAMES_WITH_RANKS = select(_GAMES).where(*_IN_RANKS).order_by(_C.id)
+_LAST_PLAYED = (
+    select(_GAMES)
+    .where(
+        _C.player_id == bindparam("player_id"),
+        or_(_C.started_at.is_not(None), _C.completed_at.is_not(None)),
+    )
+    .order_by(_last_played_at().desc(), _C.id.desc())
+    .limit(1)
+)
+
+
+def _rank_bounds(ranks: list[int]) -> dict[str, Any]:
+    """The parameters of `_IN_RANKS` for these sorted ranks."""
+    return {"lowest_rank": ranks[0], "highest_rank": ranks[-1], "ranks": ranks}
 
 
 def _row_values(game: Game) -> dict[str, Any]:
@@ -374,7 +403,7 @@ def _row_values(game: Game) -> dict[str, Any]:
     }
 
 
-def _to_domain(row: GameRow) -> Game:
+def _to_domain(row: Row[Any]) -> Game:
     return Game(
         id=row.id,
         player_id=row.player_id,

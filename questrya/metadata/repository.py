@@ -81,9 +81,7 @@ class SqlFactsRepository(FactsRepository):
         # One query for any real backlog; batches keep each under SQLite's bound-parameter limit.
         for start in range(0, len(wanted), GET_MANY_BATCH):
             rows = await self._session.scalars(
-                select(GameFactsRow)
-                .where(GameFactsRow.id.in_(wanted[start : start + GET_MANY_BATCH]))
-                .execution_options(populate_existing=True)  # as in get()
+                _FACTS_BY_IDS, {"facts_ids": wanted[start : start + GET_MANY_BATCH]}
             )
             found |= {row.id: _to_domain(row) for row in rows}
         return found
@@ -168,6 +166,12 @@ def _change(facts_id: int, old: int | None, new: int | None, day: date) -> dict[
 
 _KEY_COLUMNS = frozenset({"source", "source_id"})
 GET_MANY_BATCH = 900  # under 999, the bound-parameter limit of SQLite builds before 3.32
+# Built once: /next asks for the facts of the games it ranks. populate_existing as in get().
+_FACTS_BY_IDS = (
+    select(GameFactsRow)
+    .where(GameFactsRow.id.in_(bindparam("facts_ids", expanding=True)))
+    .execution_options(populate_existing=True)
+)
 
 
 def _row_values(facts: GameFacts) -> dict[str, Any]:

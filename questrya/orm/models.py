@@ -6,8 +6,9 @@ Rows only: the repositories translate them to and from domain objects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -294,8 +296,27 @@ class LinkRefusalRow(Base):
     refused_at: Mapped[datetime]
 
 
-def dialect_insert(session: AsyncSession, table: type[Base]) -> postgresql.Insert | sqlite.Insert:
+DialectInsert: TypeAlias = postgresql.Insert | sqlite.Insert
+Statement = TypeVar("Statement")
+InsertInto: TypeAlias = Callable[[type[Base] | Table], DialectInsert]
+_INSERTS: dict[str, InsertInto] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+
+
+def dialect_insert(session: AsyncSession, table: type[Base] | Table) -> DialectInsert:
     """An INSERT on `table` in the session's dialect, for its ON CONFLICT clauses."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+    return _INSERTS[session.get_bind().dialect.name](table)
+
+
+def insert_built_once(
+    build: Callable[[InsertInto], Statement],
+) -> Callable[[AsyncSession], Statement]:
+    """`build(insert)` for each dialect, once; the result gives a session its dialect's statement.
+
+    For the INSERTs commands run: building one (ON CONFLICT, RETURNING) costs more than SQLite
+    takes to run it, and a statement built once also keeps its cache key.
+    """
+    statements = {name: build(insert) for name, insert in _INSERTS.items()}
+    return lambda session: statements[session.get_bind().dialect.name]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import abc
 from collections.abc import Collection
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questrya.common.jobs import JobRequest
-from questrya.orm.models import JobOutboxRow, dialect_insert
+from questrya.orm.models import JobOutboxRow, insert_built_once
 
 
 class OutboxRepository(abc.ABC):
@@ -35,22 +36,19 @@ class SqlOutboxRepository(OutboxRepository):
 
     async def add(self, job: JobRequest, *, on: datetime) -> None:
         await self._session.execute(
-            dialect_insert(self._session, JobOutboxRow)
-            .values(
-                job_id=job.job_id,
-                function=job.function,
-                queue=job.queue,
-                args=list(job.args),
-                recorded_at=on,
-            )
-            .on_conflict_do_nothing(index_elements=[JobOutboxRow.job_id])
+            _RECORD_JOB(self._session),
+            {
+                "job_id": job.job_id,
+                "function": job.function,
+                "queue": job.queue,
+                "args": list(job.args),
+                "recorded_at": on,
+            },
         )
 
     async def remove(self, job_ids: Collection[str]) -> None:
         if job_ids:
-            await self._session.execute(
-                delete(JobOutboxRow).where(JobOutboxRow.job_id.in_(job_ids))
-            )
+            await self._session.execute(_FORGET_JOBS, {"job_ids": list(job_ids)})
 
     async def list_pending(self, *, recorded_before: datetime, limit: int) -> list[JobRequest]:
         rows = await self._session.scalars(
@@ -60,6 +58,15 @@ class SqlOutboxRepository(OutboxRepository):
             .limit(limit)
         )
         return [_to_domain(row) for row in rows]
+
+
+# Built once: every /add and /done records a job, then forgets it once queued. On the table, not
+# the ORM class: the session has no outbox objects to keep in step with them.
+_OUTBOX = cast(Table, JobOutboxRow.__table__)  # a declared class's is always a Table
+_RECORD_JOB = insert_built_once(
+    lambda insert: insert(_OUTBOX).on_conflict_do_nothing(index_elements=[_OUTBOX.c.job_id])
+)
+_FORGET_JOBS = delete(_OUTBOX).where(_OUTBOX.c.job_id.in_(bindparam("job_ids", expanding=True)))
 
 
 def _to_domain(row: JobOutboxRow) -> JobRequest:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -58,9 +59,10 @@ class SqlPlayerRepository(PlayerRepository):
         self._session = session
 
     async def find_account(self, key: AccountKey) -> Account | None:
-        row = await self._session.scalar(
+        rows = await self._session.execute(
             _ACCOUNT_BY_KEY, {"platform": key.platform, "external_id": key.external_id}
         )
+        row = rows.one_or_none()
         return None if row is None else _to_domain(row)
 
     async def get_by_account(self, key: AccountKey) -> Player | None:
@@ -161,10 +163,12 @@ class SqlPlayerRepository(PlayerRepository):
         return None
 
 
-# Built once: the statement every command runs first (constructing it costs as much as running it).
-_ACCOUNT_BY_KEY = select(AccountRow).where(
-    AccountRow.platform == bindparam("platform"),
-    AccountRow.external_id == bindparam("external_id"),
+# Built once: the statement every command runs first (constructing it costs as much as running
+# it). On the table: a plain row, for the ORM's bookkeeping of a loaded object costs as much again.
+_ACCOUNTS = cast(Table, AccountRow.__table__)  # a declared class's is always a Table
+_ACCOUNT_BY_KEY = select(_ACCOUNTS).where(
+    _ACCOUNTS.c.platform == bindparam("platform"),
+    _ACCOUNTS.c.external_id == bindparam("external_id"),
 )
 
 
@@ -182,7 +186,7 @@ def _to_row(account: Account, player_id: int) -> AccountRow:
     )
 
 
-def _to_domain(row: AccountRow) -> Account:
+def _to_domain(row: AccountRow | Row[Any]) -> Account:
     return Account(
         key=AccountKey(platform=row.platform, external_id=row.external_id),
         display_name=row.display_name,

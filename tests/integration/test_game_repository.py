@@ -401,6 +401,64 @@ async def test_save_of_a_game_just_read_updates_it_without_reading_it_again(
     assert any(sql.lstrip().upper().startswith("UPDATE GAMES") for sql in statements)
 
 
+async def test_save_sets_only_the_columns_that_changed(
+    engine: AsyncEngine, session_factory: SessionFactory, player_id: int
+) -> None:
+    [game] = await store(session_factory, a_game(player_id, "Hades"))
+    assert game.id is not None
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", statements_into(statements))
+
+    async with games_in(session_factory) as repository:
+        loaded = await repository.get(game.id)
+        assert loaded is not None
+        loaded.mark_completed(on=ADDED, rating=GameRating(9))
+        await repository.save(loaded)
+        await repository.save(loaded)  # nothing changed since: no statement
+
+    [set_clause] = [
+        sql.upper().partition(" SET ")[2].partition(" WHERE ")[0]
+        for sql in statements
+        if sql.lstrip().upper().startswith("UPDATE GAMES")
+    ]
+    assert sorted(part.split("=")[0].strip() for part in set_clause.split(",")) == [
+        "COMPLETED_AT",
+        "RATING",
+        "STATUS",
+        "STATUS_RANK",
+    ]
+
+
+async def test_save_keeps_what_another_transaction_wrote_after_the_read(
+    database_url: str, session_factory: SessionFactory, player_id: int
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("a SQLite transaction holds the write lock from its first read")
+    facts_id = await store_facts(session_factory)
+    [game] = await store(session_factory, a_game(player_id, "hades"))
+    assert game.id is not None
+
+    async with games_in(session_factory) as player:
+        completing = await player.get(game.id)
+        assert completing is not None
+        async with games_in(session_factory) as worker:  # the lookup lands meanwhile
+            identified = await worker.get(game.id)
+            assert identified is not None
+            identified.identify(facts_id=facts_id)
+            await worker.save(identified)
+        completing.mark_completed(on=ADDED, rating=GameRating(9))
+        await player.save(completing)
+
+    async with games_in(session_factory) as repository:
+        saved = await repository.get(game.id)
+    assert saved is not None
+    assert (saved.status, saved.facts_id, saved.lookup) == (
+        GameStatus.COMPLETED,
+        facts_id,
+        LookupState.FOUND,
+    )
+
+
 def statements_into(statements: list[str]) -> Callable[..., None]:
     def note(*args: Any) -> None:
         statements.append(args[2])
