@@ -385,13 +385,11 @@ async def test_save_writes_back_every_change(
 async def test_save_of_a_game_just_read_updates_it_without_reading_it_again(
     engine: AsyncEngine, session_factory: SessionFactory, player_id: int
 ) -> None:
-    [game] = await store(session_factory, a_game(player_id, "Hades"))
-    assert game.id is not None
-    statements: list[str] = []
-    event.listen(engine.sync_engine, "before_cursor_execute", statements_into(statements))
+    game_id = await stored_game_id(session_factory, player_id)
+    statements = recorded_statements(engine)
 
     async with games_in(session_factory) as repository:
-        loaded = await repository.get(game.id)
+        loaded = await repository.get(game_id)
         assert loaded is not None
         loaded.start_playing(on=ADDED)
         await repository.save(loaded)
@@ -404,13 +402,11 @@ async def test_save_of_a_game_just_read_updates_it_without_reading_it_again(
 async def test_save_sets_only_the_columns_that_changed(
     engine: AsyncEngine, session_factory: SessionFactory, player_id: int
 ) -> None:
-    [game] = await store(session_factory, a_game(player_id, "Hades"))
-    assert game.id is not None
-    statements: list[str] = []
-    event.listen(engine.sync_engine, "before_cursor_execute", statements_into(statements))
+    game_id = await stored_game_id(session_factory, player_id)
+    statements = recorded_statements(engine)
 
     async with games_in(session_factory) as repository:
-        loaded = await repository.get(game.id)
+        loaded = await repository.get(game_id)
         assert loaded is not None
         loaded.mark_completed(on=ADDED, rating=GameRating(9))
         await repository.save(loaded)
@@ -457,6 +453,19 @@ async def test_save_keeps_what_another_transaction_wrote_after_the_read(
         facts_id,
         LookupState.FOUND,
     )
+
+
+async def stored_game_id(session_factory: SessionFactory, player_id: int) -> int:
+    [game] = await store(session_factory, a_game(player_id, "Hades"))
+    assert game.id is not None
+    return game.id
+
+
+def recorded_statements(engine: AsyncEngine) -> list[str]:
+    """Every SQL statement the engine sends from now on, as it is sent."""
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", statements_into(statements))
+    return statements
 
 
 def statements_into(statements: list[str]) -> Callable[..., None]:
