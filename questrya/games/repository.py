@@ -9,13 +9,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
     Row,
-    Table,
     bindparam,
     case,
     delete,
@@ -31,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from questrya.common.errors import AlreadyInBacklog, GameNotFound
 from questrya.common.values import ChatAddress, GameRating, GameStatus, Platform, Title
 from questrya.games.domain import Game, GamePage, LookupState
-from questrya.orm.models import MAX_ROW_ID, GameRow, insert_built_once
+from questrya.orm.models import MAX_ROW_ID, GameRow, insert_built_once, table_of
 
 
 class GameRepository(abc.ABC):
@@ -158,16 +157,14 @@ class SqlGameRepository(GameRepository):
         return game
 
     async def save(self, game: Game) -> None:
-        stored = self._stored.get(game.id or 0)
-        if stored is None:
-            if await self.get(game.id or 0) is None:
-                raise GameNotFound(game.title.text)
-            stored = self._stored[game.id or 0]
-        values = _row_values(game)
+        game_id = game.id or 0
+        if game_id not in self._stored and await self.get(game_id) is None:
+            raise GameNotFound(game.title.text)
+        stored, values = self._stored[game_id], _row_values(game)
         changed = {column: value for column, value in values.items() if stored[column] != value}
         if changed:
-            await self._session.execute(_UPDATE_GAME, {"game_id": game.id, **changed})
-            self._stored[game.id or 0] = values
+            await self._session.execute(_UPDATE_GAME, {"game_id": game_id, **changed})
+            self._stored[game_id] = values
 
     async def remove(self, game: Game) -> None:
         await self._session.execute(_REMOVE_GAME, {"game_id": game.id})
@@ -335,7 +332,7 @@ def _last_played_at() -> ColumnElement[datetime]:
 
 
 # On the table, not the ORM class: games are read as plain rows, whose columns save() compares.
-_GAMES = cast(Table, GameRow.__table__)  # a declared class's is always a Table
+_GAMES = table_of(GameRow)
 _C = _GAMES.c
 # Built once: the statements of the commonest commands (/add, /done, /backlog, /next), whose
 # construction costs more than SQLite takes to run them.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, TypeAlias, TypeVar
+from typing import Any, ClassVar, TypeAlias, TypeVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -294,6 +294,11 @@ class LinkRefusalRow(Base):
     platform: Mapped[str] = mapped_column(String(20))
     external_id: Mapped[str] = mapped_column(String(64))
     refused_at: Mapped[datetime]
+
+
+def table_of(row_class: type[Base]) -> Table:
+    """The table a row class is declared on, typed as one, for Core statements on it."""
+    return cast(Table, row_class.__table__)  # a declared class's is always a Table
 
 
 DialectInsert: TypeAlias = postgresql.Insert | sqlite.Insert

@@ -5,13 +5,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Collection
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questrya.common.jobs import JobRequest
-from questrya.orm.models import JobOutboxRow, insert_built_once
+from questrya.orm.models import JobOutboxRow, insert_built_once, table_of
 
 
 class OutboxRepository(abc.ABC):
@@ -62,7 +61,7 @@ class SqlOutboxRepository(OutboxRepository):
 
 # Built once: every /add and /done records a job, then forgets it once queued. On the table, not
 # the ORM class: the session has no outbox objects to keep in step with them.
-_OUTBOX = cast(Table, JobOutboxRow.__table__)  # a declared class's is always a Table
+_OUTBOX = table_of(JobOutboxRow)
 _RECORD_JOB = insert_built_once(
     lambda insert: insert(_OUTBOX).on_conflict_do_nothing(index_elements=[_OUTBOX.c.job_id])
 )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from questrya.orm.models import DISPLAY_NAME_LENGTH, AccountRow, PlayerRow
+from questrya.orm.models import DISPLAY_NAME_LENGTH, AccountRow, PlayerRow, table_of
 from questrya.users.domain import Account, AccountKey, Player
 
 
@@ -165,7 +165,7 @@ class SqlPlayerRepository(PlayerRepository):
 
 # Built once: the statement every command runs first (constructing it costs as much as running
 # it). On the table: a plain row, for the ORM's bookkeeping of a loaded object costs as much again.
-_ACCOUNTS = cast(Table, AccountRow.__table__)  # a declared class's is always a Table
+_ACCOUNTS = table_of(AccountRow)
 _ACCOUNT_BY_KEY = select(_ACCOUNTS).where(
     _ACCOUNTS.c.platform == bindparam("platform"),
     _ACCOUNTS.c.external_id == bindparam("external_id"),
