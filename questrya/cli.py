@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import click
 import redis.asyncio as aioredis
+import uvloop
 
 from questrya.bootstrap import App, open_app, redis_for
 from questrya.common.clock import utc_now
@@ -46,7 +47,9 @@ def _run_with_app(
             _freeze_startup_objects()
             await main(app)
 
-    asyncio.run(run())
+    # The bots spend much of their time in the event loop and its sockets (httpx, aiohttp,
+    # redis-py): on uvloop, bench_telegram measured about 13% more updates a second.
+    uvloop.run(run())
 
 
 def _freeze_startup_objects() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
+import uvloop
 
 from questrya import cli
 from questrya.bootstrap import App
@@ -19,11 +21,10 @@ def unfrozen() -> Iterator[None]:
     gc.unfreeze()  # the rest of the test session collects as usual
 
 
-def test_a_served_app_starts_with_its_start_up_objects_frozen(
-    monkeypatch: pytest.MonkeyPatch, unfrozen: None
-) -> None:
+def serve_recording(monkeypatch: pytest.MonkeyPatch, record: Callable[[], object]) -> list[object]:
+    """Run the app-serving path with a stand-in app; what `record` saw while serving."""
     opened = object()
-    frozen_when_serving: list[int] = []
+    seen: list[object] = []
 
     @contextlib.asynccontextmanager
     async def open_app(settings: Settings, redis_url: str) -> AsyncIterator[object]:
@@ -31,10 +32,23 @@ def test_a_served_app_starts_with_its_start_up_objects_frozen(
 
     async def serve(app: App) -> None:
         assert app is opened
-        frozen_when_serving.append(gc.get_freeze_count())
+        seen.append(record())
 
     monkeypatch.setattr(cli, "open_app", open_app)
     cli._run_with_app(Settings(), "redis://unused", serve)
+    return seen
 
-    [frozen] = frozen_when_serving
+
+def test_a_served_app_starts_with_its_start_up_objects_frozen(
+    monkeypatch: pytest.MonkeyPatch, unfrozen: None
+) -> None:
+    [frozen] = serve_recording(monkeypatch, gc.get_freeze_count)
+
+    assert isinstance(frozen, int)
     assert frozen > 0
+
+
+def test_a_served_app_runs_on_uvloop(monkeypatch: pytest.MonkeyPatch, unfrozen: None) -> None:
+    [loop] = serve_recording(monkeypatch, asyncio.get_running_loop)
+
+    assert isinstance(loop, uvloop.Loop)
