@@ -55,7 +55,8 @@ def storing_ratios(
         Ratio(
             f"storing {bare_name} {unit} ÷ {bare_name} {unit} (best runs)",
             storing / bare,
-            "none: what a bot that stores what it is told, and costs nothing more, would reach",
+            "none: what a bot that stores what it is told, and costs nothing more, would"
+            " reach: the most any bot doing this SQL can reach",
             None,
         ),
     ]
