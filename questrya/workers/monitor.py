@@ -12,6 +12,11 @@ from rq.job import Job, JobStatus
 from questrya.common.jobs import ALL_QUEUES
 
 POLL_SECONDS = 0.2
+# How many readings in a row, POLL_SECONDS apart, must find the queues idle. A worker that
+# listens to several queues pops a job's id off its queue and only then registers it as
+# started: for the moment in between (milliseconds) the job is in neither place, and a single
+# reading taken then would call the queues idle while a delivery is about to run.
+IDLE_READINGS = 2
 
 
 def has_workers(connection: redis.Redis) -> bool:
@@ -49,11 +54,16 @@ async def wait_for_workers(connection: redis.Redis) -> None:
 
 
 async def wait_until_idle(connection: redis.Redis) -> None:
-    """Return once the queues are empty and nothing runs."""
-    await _poll(lambda: is_idle(connection))
+    """Return once the queues are empty and nothing runs, IDLE_READINGS times in a row."""
+    await _poll(lambda: is_idle(connection), readings=IDLE_READINGS)
 
 
-async def _poll(condition: Callable[[], bool]) -> None:
+async def _poll(condition: Callable[[], bool], *, readings: int = 1) -> None:
+    """Return once `condition` holds `readings` times in a row."""
     # Another process changes this state in Redis; there is no event to wait on, so poll.
-    while not await asyncio.to_thread(condition):  # noqa: ASYNC110
+    in_a_row = 0
+    while True:
+        in_a_row = in_a_row + 1 if await asyncio.to_thread(condition) else 0
+        if in_a_row >= readings:
+            return
         await asyncio.sleep(POLL_SECONDS)
