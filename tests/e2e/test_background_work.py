@@ -26,6 +26,7 @@ def test_up_answers_at_once_then_pushes_the_catalog_facts(tmp_path: Path, redis_
         tmp_path, "up", "--user", "alice", stdin="/add hades\n", QUESTRYA_REDIS_URL=redis_url
     )
     lines = result.stdout.splitlines()
+    assert len(lines) == 2, result.stderr  # the answer, then the push; else stderr says why
     assert lines[0] == "Added hades to your backlog. I'll look up its details."
     assert lines[1].startswith(HADES_LINE)
     assert "Nintendo Switch" in lines[1]
@@ -34,6 +35,7 @@ def test_up_answers_at_once_then_pushes_the_catalog_facts(tmp_path: Path, redis_
 def test_up_with_its_own_private_redis(tmp_path: Path) -> None:
     result = run_questrya(tmp_path, "up", "--user", "alice", stdin="/add Celeste\n")
     lines = result.stdout.splitlines()
+    assert len(lines) == 2, result.stderr
     assert lines[0].startswith("Added Celeste")
     assert lines[1].startswith("Celeste (2018)")
 
