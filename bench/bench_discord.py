@@ -309,9 +309,29 @@ def build_result(figures: Sequence[RunFigures]) -> BenchResult:
                 storing=storing.per_second,
                 bare=bare.per_second,
             ),
+            *_sql_against_budget(storing, bare),
         ],
         notes=_notes(),
     )
+
+
+def _sql_against_budget(storing: RunFigures, bare: RunFigures) -> list[Ratio]:
+    """The CPU the commands' SQL alone takes (the storing bot's over the bare bot's) against
+    the CPU a bot at the goal may add to the bare bot's: above 1, no bot doing that SQL can
+    reach the goal, whatever else it leaves out."""
+    if storing.bot_cpu_ms is None or bare.bot_cpu_ms is None:
+        return []
+    sql_ms = storing.bot_cpu_ms - bare.bot_cpu_ms
+    budget_ms = bare.bot_cpu_ms / RATIO_GOAL - bare.bot_cpu_ms
+    return [
+        Ratio(
+            f"the floor's SQL, CPU per interaction ({sql_ms:.2f} ms) ÷ what a bot at"
+            f" {RATIO_GOAL} of the bare bot may add to its CPU ({budget_ms:.2f} ms)",
+            sql_ms / budget_ms,
+            f"none: above 1, no bot doing this SQL can reach {RATIO_GOAL}",
+            None,
+        )
+    ]
 
 
 def _ratios(questrya: RunFigures, bare: RunFigures) -> list[Ratio]:
