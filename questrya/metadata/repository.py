@@ -72,9 +72,7 @@ class SqlFactsRepository(FactsRepository):
         return (await self._session.execute(statement)).scalar_one()
 
     async def get(self, facts_id: int) -> GameFacts | None:
-        rows = await self._session.execute(_FACTS_BY_ID, {"facts_id": facts_id})
-        row = rows.one_or_none()
-        return None if row is None else _to_domain(row)
+        return (await self.get_many([facts_id])).get(facts_id)
 
     async def get_many(self, facts_ids: Collection[int]) -> dict[int, GameFacts]:
         wanted = sorted(set(facts_ids))
@@ -170,7 +168,6 @@ GET_MANY_BATCH = 900  # under 999, the bound-parameter limit of SQLite builds be
 # Built once, and read as plain rows on the table rather than as ORM objects: /next asks for
 # the facts of every game it ranks, and loading each as an object cost more than the query.
 _FACTS = table_of(GameFactsRow)
-_FACTS_BY_ID = select(_FACTS).where(_FACTS.c.id == bindparam("facts_id"))
 _FACTS_BY_IDS = select(_FACTS).where(_FACTS.c.id.in_(bindparam("facts_ids", expanding=True)))
 
 
